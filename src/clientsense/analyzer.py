@@ -1,0 +1,194 @@
+"""The Analyzer: loads the artifacts once and runs the stages in order, nothing else.
+
+read → clean → detect language → signals + featurize → classify → recommend → :class:`Analysis`.
+Signals are extracted before classification: they are evidence for the policy and side
+features of the client-type model.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+
+from .artifacts import ArtifactError, models_dir, verify_file
+from .classify import StackedClassifier, TextClassifier
+from .clean import clean_text
+from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, TONE_FILE, UNDETERMINED, Config
+from .features import client_type_frame
+from .language import LanguageDetector
+from .playbook import Policy, load_playbook, load_rules
+from .results import Analysis, LanguageResult
+from .signals import SignalExtractor
+
+
+class Analyzer:
+    """Analyse client messages with the shipped (or a given) model.
+
+    Parameters
+    ----------
+    models: a model directory; default the shipped one. Any other directory is unpickled only
+        with ``trusted=True`` (pickles can run code) and after its SHA-256 manifest checks out.
+    playbook, rules: a business's own playbook texts / rule table (TOML); default the packaged ones.
+    languages: restrict language detection to these ISO codes (e.g. ``["en", "ro"]``).
+    advice_language: return advice in this language instead of the message's.
+    """
+
+    def __init__(
+        self,
+        models: str | Path | None = None,
+        *,
+        playbook: str | Path | None = None,
+        rules: str | Path | None = None,
+        languages: Sequence[str] | None = None,
+        advice_language: str | None = None,
+        config: Config | None = None,
+        trusted: bool = False,
+    ) -> None:
+        self.config = replace(config or DEFAULT_CONFIG, languages=tuple(languages) if languages else None)
+        shipped = models_dir()
+        self.models_path = Path(models) if models is not None else shipped
+        if self.models_path.resolve() != shipped.resolve() and not trusted:
+            raise ArtifactError(
+                f"{self.models_path} is not the shipped model: loading it unpickles code. "
+                "Pass trusted=True only for a model directory you built or trust."
+            )
+        self._spec = (str(self.models_path), playbook, rules, self.config.languages, advice_language, trusted)
+        self.tone_model: TextClassifier = self._load(TONE_FILE, TextClassifier)
+        self.client_type_model: StackedClassifier = self._load(CLIENT_TYPE_FILE, StackedClassifier)
+        self.detector = LanguageDetector(languages=self.config.languages)
+        self.signals = SignalExtractor()
+        self.playbook = load_playbook(Path(playbook) if playbook else None)
+        self.policy = Policy(self.playbook, load_rules(Path(rules) if rules else None), self.config.fallback_language)
+        self.advice_language = advice_language
+
+    def _load(self, name: str, kind: type) -> Any:
+        path = verify_file(self.models_path, name)
+        model = joblib.load(path)
+        if not isinstance(model, kind):
+            raise ArtifactError(f"{path} does not hold a clientsense {kind.__name__}")
+        return model
+
+    def analyze(self, text: str) -> Analysis:
+        """Analyse one message. ``text`` must be a ``str`` (empty is allowed)."""
+        return self._batch([text])[0]
+
+    def analyze_many(self, texts: Iterable[str], batch_size: int | None = None, n_jobs: int = 1) -> Iterator[Analysis]:
+        """Analyse a stream of messages lazily, ``batch_size`` at a time, in input order.
+
+        ``n_jobs > 1`` spreads batches over worker processes (joblib/loky); each worker loads the
+        models once.
+        """
+        size = self.config.batch_size if batch_size is None else batch_size
+        if size < 1:
+            raise ValueError("batch_size must be ≥ 1")
+        batches = _chunks(iter(texts), size)
+        if n_jobs == 1:
+            for batch in batches:
+                yield from self._batch(batch)
+            return
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
+        window = max(n_jobs * 4, 1)
+        while True:
+            group = list(itertools.islice(batches, window))
+            if not group:
+                return
+            for result in parallel(delayed(_analyze_in_worker)(self._spec, b) for b in group):
+                yield from result
+
+    def _batch(self, texts: Sequence[str]) -> list[Analysis]:
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"analyze expects str messages, got {type(t).__name__}")
+        cleaned = [clean_text(t, self.config) for t in texts]
+        detected = iter(self.detector.detect_many([c.text for c in cleaned if c.has_letters]))
+        langs: list[LanguageResult] = [
+            next(detected) if c.has_letters else LanguageResult(UNDETERMINED, 0.0) for c in cleaned
+        ]
+        rows = [(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
+        found = [self.signals.extract(text, lang) for text, lang in rows]
+        tone_p = self.tone_model.predict_proba(rows)
+        type_p = self.client_type_model.predict_proba(
+            client_type_frame(rows, tone_p, list(self.tone_model.classes_), [{s.id for s in f} for f in found])
+        )
+        out = []
+        for c, lr, signals, tp, cp in zip(cleaned, langs, found, tone_p, type_p, strict=True):
+            tone_proba = _proba_dict(self.tone_model.classes_, tp)
+            type_proba = _proba_dict(self.client_type_model.classes_, cp)
+            tone = max(tone_proba, key=tone_proba.__getitem__)
+            client_type = max(type_proba, key=type_proba.__getitem__)
+            step = self.policy.recommend(
+                tone, client_type, {**tone_proba, **type_proba}, signals, lr.lang, self.advice_language
+            )
+            warnings = []
+            if not c.has_letters:
+                warnings.append("no linguistic content")
+            if c.truncated:
+                warnings.append(f"text cut to {len(c.text)} of {c.original_length} characters")
+            if lr.lang == UNDETERMINED and c.has_letters:
+                warnings.append("language undetermined")
+            out.append(
+                Analysis(
+                    text=c.text,
+                    language=lr.lang,
+                    language_confidence=lr.confidence,
+                    client_type=client_type,
+                    client_type_proba=type_proba,
+                    tone=tone,
+                    tone_proba=tone_proba,
+                    step=step,
+                    signals=signals,
+                    language_result=lr,
+                    truncated=c.truncated,
+                    warnings=tuple(warnings),
+                )
+            )
+        return out
+
+    def info(self) -> dict[str, Any]:
+        """Model version, languages and paths (for ``clientsense info``)."""
+        import json
+
+        meta = json.loads((self.models_path / "MANIFEST.json").read_text(encoding="utf-8"))
+        return {
+            "model_version": meta.get("version"),
+            "models_path": str(self.models_path),
+            "playbook": self.playbook.source,
+            "advice_languages": list(self.playbook.languages),
+            "tone_classes": self.tone_model.classes_.tolist(),
+            "client_type_classes": self.client_type_model.classes_.tolist(),
+            "per_language_calibration": sorted(self.tone_model.lang_calibrators_),
+        }
+
+
+def _proba_dict(classes: np.ndarray, row: np.ndarray) -> dict[str, float]:
+    return {str(c): round(float(p), 6) for c, p in zip(classes, row, strict=True)}
+
+
+def _chunks(it: Iterator[str], size: int) -> Iterator[list[str]]:
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
+_WORKER_CACHE: dict[tuple[Any, ...], Analyzer] = {}
+
+
+def _analyze_in_worker(spec: tuple[Any, ...], texts: list[str]) -> list[Analysis]:
+    if spec not in _WORKER_CACHE:
+        models, playbook, rules, languages, advice_language, trusted = spec
+        _WORKER_CACHE[spec] = Analyzer(
+            models,
+            playbook=playbook,
+            rules=rules,
+            languages=languages,
+            advice_language=advice_language,
+            trusted=trusted,
+        )
+    return _WORKER_CACHE[spec]._batch(texts)

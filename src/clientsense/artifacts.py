@@ -1,0 +1,71 @@
+"""Locate, verify (SHA-256 manifest) and load the model artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+MANIFEST = "MANIFEST.json"
+
+
+class ArtifactError(RuntimeError):
+    """A model directory is missing, incomplete, tampered with or untrusted."""
+
+
+def models_dir() -> Path:
+    """The directory of the shipped models.
+
+    Order: ``$CLIENTSENSE_MODELS``; the copy inside the installed wheel; the source checkout's
+    top-level ``models/``.
+    """
+    env = os.environ.get("CLIENTSENSE_MODELS")
+    if env:
+        return Path(env)
+    packaged = Path(str(resources.files("clientsense"))) / "models"
+    if (packaged / MANIFEST).is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_manifest(directory: Path, extra: dict[str, object] | None = None) -> Path:
+    """Record the SHA-256 of every file below ``directory`` (except the manifest itself)."""
+    files = {
+        p.relative_to(directory).as_posix(): sha256_file(p)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and p.name != MANIFEST and "__pycache__" not in p.parts
+    }
+    doc = {"files": files, **(extra or {})}
+    out = directory / MANIFEST
+    out.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return out
+
+
+def verify_file(directory: Path, relpath: str) -> Path:
+    """Check one artifact against the manifest before it is opened; return its path."""
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        raise ArtifactError(f"no {MANIFEST} in {directory}: refusing to load unverified artifacts")
+    files = json.loads(manifest_path.read_text(encoding="utf-8")).get("files", {})
+    if relpath not in files:
+        raise ArtifactError(f"{relpath} is not listed in {manifest_path}")
+    path = directory / relpath
+    if not path.is_file():
+        raise ArtifactError(f"{path} is listed in the manifest but missing")
+    actual = sha256_file(path)
+    if actual != files[relpath]:
+        raise ArtifactError(
+            f"{path} does not match its manifest hash (expected {files[relpath][:12]}…, "
+            f"got {actual[:12]}…): the file was modified or corrupted"
+        )
+    return path

@@ -1,0 +1,217 @@
+"""Stage 5 — the tone and client-type classifiers (scikit-learn estimator contract).
+
+``TextClassifier`` = :class:`~clientsense.features.TextFeaturizer` + a linear model.
+``StackedClassifier`` combines a text classifier's out-of-fold log-odds with dense side
+features (the tone model's probabilities and the signal indicators) in a small logistic
+regression. Both can be calibrated per language with one softmax temperature each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
+
+from .features import TextFeaturizer, as_rows
+
+
+class _LanguageCalibrated(ClassifierMixin, BaseEstimator):
+    """Shared ``predict``/``predict_proba`` with optional per-language temperatures."""
+
+    classes_: np.ndarray
+    lang_calibrators_: dict[str, TemperatureScaler]
+
+    def _raw_proba(self, X: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        rows = as_rows(X)
+        if not rows:
+            return np.zeros((0, len(self.classes_)))
+        proba = self._raw_proba(X)
+        if self.lang_calibrators_:
+            langs = np.asarray([lang for _, lang in rows])
+            for lang, cal in self.lang_calibrators_.items():
+                mask = langs == lang
+                if mask.any():
+                    proba[mask] = cal.transform(proba[mask])
+        return proba
+
+    def predict(self, X: Any) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return np.asarray(self.classes_[np.argmax(proba, axis=1)])
+
+    def calibrate_per_language(self, X: Any, y: Any, min_rows: int = 40) -> Any:
+        """Fit one temperature per language on held-out rows (languages with ≥ ``min_rows``)."""
+        check_is_fitted(self, "classes_")
+        langs = np.asarray([lang for _, lang in as_rows(X)])
+        y = np.asarray(y)
+        proba = self._raw_proba(X)
+        self.lang_calibrators_ = {}
+        for lang in sorted(set(langs.tolist())):
+            mask = langs == lang
+            if mask.sum() >= min_rows:
+                self.lang_calibrators_[lang] = TemperatureScaler().fit(proba[mask], y[mask], self.classes_)
+        return self
+
+
+class TextClassifier(_LanguageCalibrated):
+    """A linear text classifier over ``(text, lang)`` rows.
+
+    Parameters
+    ----------
+    featurizer: the feature extractor (cloned at fit); default ``TextFeaturizer()``.
+    solver: ``"logistic"`` (L-BFGS logistic regression, for small data) or ``"sgd"`` (stochastic
+        gradient descent on the log loss, for large data).
+    C: inverse regularisation strength of the logistic regression.
+    alpha: L2 penalty of the SGD solver.
+    class_weight: ``"balanced"`` by default.
+    calibration: ``"sigmoid"``/``"isotonic"`` (cross-validated) or ``None`` (the model's own probabilities).
+    cv: folds used to fit that calibrator.
+    """
+
+    def __init__(
+        self,
+        featurizer: TextFeaturizer | None = None,
+        solver: str = "logistic",
+        C: float = 4.0,
+        alpha: float = 1e-5,
+        class_weight: str | dict[str, float] | None = "balanced",
+        calibration: str | None = None,
+        cv: int = 3,
+        max_iter: int = 3000,
+        random_state: int = 0,
+    ) -> None:
+        self.featurizer = featurizer
+        self.solver = solver
+        self.C = C
+        self.alpha = alpha
+        self.class_weight = class_weight
+        self.calibration = calibration
+        self.cv = cv
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def _base_estimator(self) -> Any:
+        if self.solver == "logistic":
+            return LogisticRegression(
+                C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
+            )
+        if self.solver == "sgd":
+            return SGDClassifier(
+                loss="log_loss",
+                alpha=self.alpha,
+                class_weight=self.class_weight,
+                max_iter=50,
+                tol=1e-4,
+                random_state=self.random_state,
+            )
+        raise ValueError(f"solver must be 'logistic' or 'sgd', got {self.solver!r}")
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TextClassifier:
+        rows = as_rows(X)
+        y = np.asarray(y)
+        if len(rows) != len(y):
+            raise ValueError(f"X has {len(rows)} rows but y has {len(y)}")
+        self.featurizer_ = clone(self.featurizer) if self.featurizer is not None else TextFeaturizer()
+        Z = self.featurizer_.fit_transform(rows)
+        model = self._base_estimator()
+        if self.calibration:
+            model = CalibratedClassifierCV(model, method=self.calibration, cv=self.cv, ensemble=False)
+        model.fit(Z, y, sample_weight=sample_weight)
+        self.model_ = model
+        self.classes_ = np.asarray(model.classes_)
+        self.lang_calibrators_ = {}
+        return self
+
+    def _raw_proba(self, X: Any) -> np.ndarray:
+        return np.asarray(self.model_.predict_proba(self.featurizer_.transform(as_rows(X))))
+
+
+def _log_odds(proba: np.ndarray) -> np.ndarray:
+    p = np.clip(proba, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(p) - np.log(1 - p))
+
+
+class StackedClassifier(_LanguageCalibrated):
+    """Text log-odds (out-of-fold at fit time) + side features → logistic regression.
+
+    ``X`` is a DataFrame with ``text``, ``lang`` and every column named in ``side_columns``.
+    """
+
+    def __init__(
+        self,
+        text_model: TextClassifier | None = None,
+        side_columns: Sequence[str] = (),
+        C: float = 1.0,
+        cv: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.text_model = text_model
+        self.side_columns = side_columns
+        self.C = C
+        self.cv = cv
+        self.random_state = random_state
+
+    def _side(self, X: Any) -> np.ndarray:
+        missing = [c for c in self.side_columns if c not in getattr(X, "columns", ())]
+        if missing:
+            raise ValueError(f"StackedClassifier needs a DataFrame with columns {missing}")
+        return np.asarray(X[list(self.side_columns)], dtype=np.float64)
+
+    def fit(self, X: Any, y: Any) -> StackedClassifier:
+        y = np.asarray(y)
+        side = self._side(X)
+        rows = as_rows(X)
+        template = self.text_model if self.text_model is not None else TextClassifier()
+        self.text_model_ = clone(template).fit(rows, y)
+        oof = np.zeros((len(rows), len(self.text_model_.classes_)))
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        for tr, te in folds.split(np.zeros(len(y)), y):
+            part = clone(template).fit([rows[i] for i in tr], y[tr])
+            oof[te] = part.predict_proba([rows[i] for i in te])
+        self.meta_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+        self.meta_.fit(np.column_stack([_log_odds(oof), side]), y)
+        self.classes_ = np.asarray(self.meta_.classes_)
+        self.lang_calibrators_ = {}
+        return self
+
+    def _raw_proba(self, X: Any) -> np.ndarray:
+        text = self.text_model_.predict_proba(as_rows(X))
+        return np.asarray(self.meta_.predict_proba(np.column_stack([_log_odds(text), self._side(X)])))
+
+
+class TemperatureScaler:
+    """Rescale probabilities as ``softmax(log p / T)`` with ``T`` chosen by log-loss."""
+
+    def __init__(self) -> None:
+        self.temperature_ = 1.0
+
+    def fit(self, proba: np.ndarray, y: np.ndarray, classes: np.ndarray) -> TemperatureScaler:
+        index = {c: i for i, c in enumerate(classes.tolist())}
+        target = np.asarray([index[v] for v in y.tolist()])
+        grid = np.exp(np.linspace(np.log(0.25), np.log(4.0), 61))
+        losses = [_nll(self._apply(proba, t), target) for t in grid]
+        self.temperature_ = float(grid[int(np.argmin(losses))])
+        return self
+
+    @staticmethod
+    def _apply(proba: np.ndarray, t: float) -> np.ndarray:
+        logits = np.log(np.clip(proba, 1e-12, 1.0)) / t
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+    def transform(self, proba: np.ndarray) -> np.ndarray:
+        return self._apply(proba, self.temperature_)
+
+
+def _nll(proba: np.ndarray, target: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(target)), target], 1e-12, 1.0))))

@@ -1,0 +1,69 @@
+"""All configuration in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES: tuple[str, ...] = ("en", "ru", "fr", "ro", "pl")
+TONES: tuple[str, ...] = ("abusive", "frustrated", "neutral")
+CLIENT_TYPES: tuple[str, ...] = ("client_with_problem", "problem_client")
+STEPS: tuple[str, ...] = (
+    "listen_and_restate",
+    "apologize_and_fix",
+    "offer_simple_solution",
+    "set_expectations",
+    "refer_to_agreement",
+    "set_boundaries",
+    "stay_professional",
+    "pause_conversation",
+    "escalate_to_supervisor",
+    "go_extra_mile",
+    "end_relationship",
+    "follow_up",
+)
+SIGNALS: tuple[str, ...] = (
+    "business_at_fault",
+    "refund_request",
+    "status_question",
+    "references_agreement",
+    "demand_outside_terms",
+    "scope_creep",
+    "payment_refusal",
+    "threat_public",
+    "threat_legal",
+    "manager_request",
+    "insult",
+    "profanity",
+    "repeat_contact",
+    "hardship",
+    "gratitude",
+    "urgency",
+    "disrespect_time",
+    "know_better",
+)
+UNDETERMINED = "und"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Runtime settings of an :class:`~clientsense.Analyzer`."""
+
+    max_chars: int = 5000
+    """Messages are cut to this many characters (at a word boundary) before analysis."""
+    mask_urls: bool = True
+    mask_emails: bool = True
+    languages: tuple[str, ...] | None = None
+    """Restrict language detection to these ISO codes (None: all the detector knows)."""
+    fallback_language: str = "en"
+    """Language of the advice when the message's language is ``und`` or not in the playbook."""
+    batch_size: int = 512
+    seed: int = 0
+
+
+DEFAULT_CONFIG = Config()
+
+TONE_FILE = "tone.joblib"
+CLIENT_TYPE_FILE = "client_type.joblib"
+TRAINING_META_FILE = "training.json"
+METRICS_FILE = "metrics.json"
+MODEL_CARD_FILE = "MODEL_CARD.md"

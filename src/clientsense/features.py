@@ -1,0 +1,201 @@
+"""Stage 4 — featurisation shared by all classifiers.
+
+Input rows are ``(text, lang)`` pairs (or plain strings, language unknown). Features:
+hashed character n-grams of the folded text (robust to inflection, typos and missing diacritics),
+hashed word uni/bigrams from spaCy's tokenizer for the row's language, a few style features
+(capitals, "!!!", length, emoji) and the language itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.utils.validation import check_is_fitted
+
+from .clean import fold
+from .config import LANGUAGES
+
+_EMOJI_RE = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+_WORD_RE = re.compile(r"\w+")
+STYLE_FEATURES: tuple[str, ...] = (
+    "log_length",
+    "caps_ratio",
+    "caps_words",
+    "exclamations",
+    "questions",
+    "repeated_punct",
+    "emoji",
+    "digits_ratio",
+)
+
+
+@lru_cache(maxsize=32)
+def tokenizer_for(lang: str) -> Any:
+    """A cached ``spacy.blank(lang).tokenizer``; ``xx`` (multi-language) when ``lang`` is unknown."""
+    import spacy
+
+    try:
+        return spacy.blank(lang).tokenizer
+    except Exception:  # spaCy has no such language (or it needs an extra package)
+        return spacy.blank("xx").tokenizer
+
+
+def tokenize(text: str, lang: str) -> list[str]:
+    """Folded word tokens of ``text`` (punctuation and spaces dropped)."""
+    return [fold(t.text) for t in tokenizer_for(lang)(text) if not (t.is_punct or t.is_space)]
+
+
+def style_vector(text: str) -> list[float]:
+    """Dense style features in roughly unit scale, in the order of ``STYLE_FEATURES``."""
+    n = max(len(text), 1)
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(1 for c in letters if c.isupper())
+    words = _WORD_RE.findall(text)
+    caps_words = sum(1 for w in words if len(w) > 2 and w.isupper())
+    return [
+        math.log1p(len(text)) / 8.0,
+        upper / max(len(letters), 1),
+        min(caps_words / max(len(words), 1) * 2.0, 1.0),
+        min(text.count("!") / 3.0, 1.0),
+        min(text.count("?") / 3.0, 1.0),
+        1.0 if ("!!" in text or "??" in text or "?!" in text) else 0.0,
+        min(len(_EMOJI_RE.findall(text)) / 2.0, 1.0),
+        sum(c.isdigit() for c in text) / n,
+    ]
+
+
+def as_rows(X: Any) -> list[tuple[str, str]]:
+    """Normalise input to ``(text, lang)`` pairs.
+
+    Accepts a sequence of strings, a sequence of pairs, a 2-column array, or a DataFrame with
+    ``text`` and (optionally) ``lang`` columns.
+    """
+    if hasattr(X, "columns"):
+        texts = X["text"].tolist()
+        langs = X["lang"].tolist() if "lang" in X.columns else ["xx"] * len(texts)
+        return [(str(t), str(lg)) for t, lg in zip(texts, langs, strict=True)]
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        return [(str(r[0]), str(r[1])) for r in X]
+    rows: list[tuple[str, str]] = []
+    for item in X:
+        if isinstance(item, str):
+            rows.append((item, "xx"))
+        elif isinstance(item, Sequence) and len(item) == 2:
+            rows.append((str(item[0]), str(item[1])))
+        else:
+            raise TypeError(f"expected a text or a (text, lang) pair, got {type(item).__name__}")
+    return rows
+
+
+class TextFeaturizer(TransformerMixin, BaseEstimator):
+    """Turn ``(text, lang)`` rows into one sparse feature matrix (scikit-learn transformer).
+
+    Parameters are stored untouched; ``fit`` learns the IDF weights of both hashed blocks.
+    """
+
+    def __init__(
+        self,
+        char_ngram_range: tuple[int, int] = (2, 5),
+        word_ngram_range: tuple[int, int] = (1, 2),
+        n_char_features: int = 2**18,
+        n_word_features: int = 2**17,
+        style: bool = True,
+        lang_feature: bool = True,
+    ) -> None:
+        self.char_ngram_range = char_ngram_range
+        self.word_ngram_range = word_ngram_range
+        self.n_char_features = n_char_features
+        self.n_word_features = n_word_features
+        self.style = style
+        self.lang_feature = lang_feature
+
+    def _char_vec(self) -> HashingVectorizer:
+        return HashingVectorizer(
+            analyzer="char_wb",
+            ngram_range=self.char_ngram_range,
+            n_features=self.n_char_features,
+            lowercase=False,
+            alternate_sign=False,
+            norm=None,
+        )
+
+    def _word_tokens(self, rows: Iterable[tuple[str, str]]) -> list[list[str]]:
+        lo, hi = self.word_ngram_range
+        docs = []
+        for text, lang in rows:
+            toks = tokenize(text, lang)
+            grams = [" ".join(toks[i : i + n]) for n in range(lo, hi + 1) for i in range(len(toks) - n + 1)]
+            docs.append(grams)
+        return docs
+
+    def _word_vec(self) -> HashingVectorizer:
+        return HashingVectorizer(
+            analyzer=lambda doc: doc,
+            n_features=self.n_word_features,
+            alternate_sign=False,
+            norm=None,
+        )
+
+    def _blocks(self, X: Any) -> tuple[sp.csr_matrix, sp.csr_matrix, list[tuple[str, str]]]:
+        rows = as_rows(X)
+        chars = self._char_vec().transform([fold(t) for t, _ in rows])
+        words = self._word_vec().transform(self._word_tokens(rows))
+        return chars, words, rows
+
+    def fit(self, X: Any, y: Any = None) -> TextFeaturizer:
+        chars, words, _ = self._blocks(X)
+        self.char_idf_ = TfidfTransformer(sublinear_tf=True).fit(chars)
+        self.word_idf_ = TfidfTransformer(sublinear_tf=True).fit(words)
+        self.n_features_out_ = self.n_char_features + self.n_word_features + self._n_dense()
+        return self
+
+    def _n_dense(self) -> int:
+        return (len(STYLE_FEATURES) if self.style else 0) + (len(LANGUAGES) + 1 if self.lang_feature else 0)
+
+    def transform(self, X: Any) -> sp.csr_matrix:
+        check_is_fitted(self, "char_idf_")
+        chars, words, rows = self._blocks(X)
+        blocks = [self.char_idf_.transform(chars), self.word_idf_.transform(words)]
+        if self._n_dense():
+            dense = []
+            for text, lang in rows:
+                vec = style_vector(text) if self.style else []
+                if self.lang_feature:
+                    onehot = [0.0] * (len(LANGUAGES) + 1)
+                    onehot[LANGUAGES.index(lang) if lang in LANGUAGES else len(LANGUAGES)] = 1.0
+                    vec += onehot
+                dense.append(vec)
+            blocks.append(sp.csr_matrix(np.asarray(dense, dtype=np.float64).reshape(len(rows), -1)))
+        return sp.hstack(blocks, format="csr")
+
+
+def side_columns() -> tuple[str, ...]:
+    """Names of the client-type model's side features: tone probabilities, then signal flags."""
+    from .config import SIGNALS, TONES
+
+    return tuple(f"p_{t}" for t in TONES) + tuple(f"sig_{s}" for s in SIGNALS)
+
+
+def client_type_frame(
+    rows: Sequence[tuple[str, str]], tone_proba: np.ndarray, tone_classes: Sequence[str], signals: Sequence[set[str]]
+) -> Any:
+    """The client-type model's input: text, lang, tone probabilities and 0/1 signal flags."""
+    import pandas as pd
+
+    from .config import SIGNALS, TONES
+
+    data: dict[str, Any] = {"text": [t for t, _ in rows], "lang": [lg for _, lg in rows]}
+    order = list(tone_classes)
+    for t in TONES:
+        data[f"p_{t}"] = tone_proba[:, order.index(t)] if len(rows) else []
+    for s in SIGNALS:
+        data[f"sig_{s}"] = [1.0 if s in found else 0.0 for found in signals]
+    return pd.DataFrame(data)

@@ -1,0 +1,342 @@
+"""Text normalisation, word segmentation and n-gram hashing shared by training and detection.
+
+Everything here is vectorised with numpy and deterministic: the same text always gives the
+same hashes, in every process (no use of Python's randomised ``hash``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+I64 = npt.NDArray[np.int64]
+BoolA = npt.NDArray[np.bool_]
+
+MAX_RAW_CHARS = 20_000
+"""Only this many leading characters of a text are examined."""
+MAX_LETTERS = 2_000
+"""Of those, at most this many letters are scored."""
+MAX_ORDER = 5
+MAX_WORD_LEN = 24
+"""Longer letter runs get no whole-word lookup (their n-grams are still scored)."""
+SPACE = 32
+
+_P = np.uint64(0x100000001B3)
+_MIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_SEEDS = [
+    np.uint64((0x9E3779B97F4A7C15 * (n + 1) + 0x632BE59BD9B4E019) & 0xFFFFFFFFFFFFFFFF) for n in range(MAX_ORDER + 1)
+]
+_WORD_SEED = np.uint64(0xC2B2AE3D27D4EB4F)
+_S33 = np.uint64(33)
+_S32 = np.uint64(32)
+
+_NOISE_RE = re.compile(
+    r"(?:https?://|ftp://|www\.)\S+"  # URLs
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
+    r"|@\w+",  # mentions
+    re.IGNORECASE,
+)
+
+# Scripts (small ids). 255 = inherits the script of the previous character (combining marks).
+SCRIPT_NAMES = (
+    "other",
+    "latin",
+    "cyrillic",
+    "greek",
+    "arabic",
+    "hebrew",
+    "devanagari",
+    "bengali",
+    "gurmukhi",
+    "gujarati",
+    "tamil",
+    "telugu",
+    "kannada",
+    "malayalam",
+    "thai",
+    "hangul",
+    "kana",
+    "han",
+    "armenian",
+    "georgian",
+)
+_INHERIT = 255
+_SCRIPT_RANGES: tuple[tuple[int, int, int], ...] = (
+    (0x0041, 0x024F, 1),
+    (0x1E00, 0x1EFF, 1),
+    (0x2C60, 0x2C7F, 1),
+    (0xA720, 0xA7FF, 1),
+    (0xFF21, 0xFF5A, 1),
+    (0x0250, 0x02AF, 1),
+    (0x0400, 0x052F, 2),
+    (0x1C80, 0x1C8F, 2),
+    (0x2DE0, 0x2DFF, 2),
+    (0xA640, 0xA69F, 2),
+    (0x0370, 0x03FF, 3),
+    (0x1F00, 0x1FFF, 3),
+    (0x0600, 0x06FF, 4),
+    (0x0750, 0x077F, 4),
+    (0x08A0, 0x08FF, 4),
+    (0xFB50, 0xFDFF, 4),
+    (0xFE70, 0xFEFF, 4),
+    (0x0590, 0x05FF, 5),
+    (0xFB1D, 0xFB4F, 5),
+    (0x0900, 0x097F, 6),
+    (0x0980, 0x09FF, 7),
+    (0x0A00, 0x0A7F, 8),
+    (0x0A80, 0x0AFF, 9),
+    (0x0B80, 0x0BFF, 10),
+    (0x0C00, 0x0C7F, 11),
+    (0x0C80, 0x0CFF, 12),
+    (0x0D00, 0x0D7F, 13),
+    (0x0E00, 0x0E7F, 14),
+    (0x1100, 0x11FF, 15),
+    (0x3130, 0x318F, 15),
+    (0xAC00, 0xD7AF, 15),
+    (0x3040, 0x30FF, 16),
+    (0x31F0, 0x31FF, 16),
+    (0xFF66, 0xFF9F, 16),
+    (0x3400, 0x4DBF, 17),
+    (0x4E00, 0x9FFF, 17),
+    (0xF900, 0xFAFF, 17),
+    (0x3005, 0x3007, 17),
+    (0x0530, 0x058F, 18),
+    (0x10A0, 0x10FF, 19),
+    (0x0300, 0x036F, _INHERIT),
+    (0x1AB0, 0x1AFF, _INHERIT),
+    (0x1DC0, 0x1DFF, _INHERIT),
+    (0x20D0, 0x20FF, _INHERIT),
+    (0xFE20, 0xFE2F, _INHERIT),
+)
+_N_SCRIPTS = len(SCRIPT_NAMES)
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]]:
+    """Letter mask and script id for every BMP code point (built once, ~50 ms)."""
+    letter = np.zeros(0x10000, dtype=np.bool_)
+    for cp in range(0x10000):
+        cat = unicodedata.category(chr(cp))
+        if cat[0] == "L" or cat[0] == "M":
+            letter[cp] = True
+    script = np.full(0x10000, 0, dtype=np.uint8)
+    for lo, hi, sid in _SCRIPT_RANGES:
+        script[lo : hi + 1] = sid
+    script[~letter] = 0
+    letter[0xAA] = letter[0xBA] = False  # ordinal indicators
+    return letter, script
+
+
+def clean(text: str) -> str:
+    """Cap, repair (lone surrogates), normalise (NFC, lower case) and strip URLs/e-mails."""
+    t = text[:MAX_RAW_CHARS]
+    if "\x00" in t:
+        t = t.replace("\x00", " ")
+    if not t.isascii():
+        t = t.encode("utf-8", "replace").decode("utf-8")
+        t = unicodedata.normalize("NFC", t)
+        t = t.replace("ş", "ș").replace("ţ", "ț").replace("Ş", "Ș").replace("Ţ", "Ț")
+    if "@" in t or "//" in t or "www." in t or "WWW." in t:
+        t = _NOISE_RE.sub(" ", t)
+    return t.lower()
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Letter runs ("words") of a batch of cleaned texts.
+
+    ``seq`` holds the code points of all words, each preceded by a space, plus a final space.
+    Position ``p > 0`` of ``seq`` is *predicted*: a letter, or a space ending the word before it.
+    """
+
+    seq: U64
+    pos_word: I64  # word id of every predicted position (index p-1)
+    word_doc: I64  # doc id of every word
+    word_start: I64  # index in seq of each word's first letter
+    word_len: I64
+    word_script: npt.NDArray[np.uint8]
+    n_docs: int
+
+
+_HOMO_SRC = np.array([ord(c) for c in "aceiopxyïë"], dtype=np.int64)
+_HOMO_DST = np.array([ord(c) for c in "асеіорхуїё"], dtype=np.int64)
+
+
+def _fix_homoglyphs(cp: npt.NDArray[np.int64], script: npt.NDArray[np.int64]) -> None:
+    """Latin look-alikes (i, a, e, o, ...) touching Cyrillic letters become Cyrillic, in place.
+
+    Belarusian and Ukrainian web text often types Latin ``i`` for ``і``.
+    """
+    if not (script == 2).any():
+        return
+    lat = np.flatnonzero((script == 1) & np.isin(cp, _HOMO_SRC))
+    if lat.size == 0:
+        return
+    for _ in range(3):
+        prev_c = script[np.maximum(lat - 1, 0)] == 2
+        next_c = script[np.minimum(lat + 1, script.size - 1)] == 2
+        flip = lat[prev_c | next_c]
+        if flip.size == 0:
+            break
+        script[flip] = 2
+        cp[flip] = _HOMO_DST[np.searchsorted(_HOMO_SRC_SORTED, cp[flip])]
+        lat = lat[~(prev_c | next_c)]
+        if lat.size == 0:
+            break
+
+
+_ORDER = np.argsort(_HOMO_SRC)
+_HOMO_SRC_SORTED = _HOMO_SRC[_ORDER]
+_HOMO_DST = _HOMO_DST[_ORDER]
+
+
+def segment(texts: list[str]) -> Segments:
+    """Split cleaned texts into letter runs; a change of script also ends a run."""
+    letter_tab, script_tab = _tables()
+    n_docs = len(texts)
+    joined = "\x00".join(texts) + "\x00"
+    cp = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+    doc = np.cumsum(cp == 0) - (cp == 0)  # doc id of every code point
+    bmp = cp < 0x10000
+    cpb = np.where(bmp, cp, 0)
+    is_letter = np.where(bmp, letter_tab[cpb], (cp >= 0x20000) & (cp <= 0x323AF))
+    script = np.where(bmp, script_tab[cpb], 17).astype(np.int64)
+    script[~is_letter] = 0
+    # combining marks inherit the script of the preceding letter
+    inherit = script == _INHERIT
+    if inherit.any():
+        idx = np.where(inherit, 0, np.arange(len(script)))
+        np.maximum.accumulate(idx, out=idx)
+        based = is_letter[idx] & ~inherit[idx]
+        script = script[idx]
+        is_letter &= ~inherit | based  # marks after non-letters are dropped
+    _fix_homoglyphs(cp, script)
+    li = np.flatnonzero(is_letter)
+    if li.size == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return Segments(np.array([SPACE], dtype=np.uint64), e, e, e, e, np.zeros(0, dtype=np.uint8), n_docs)
+    ls = script[li]
+    ld = doc[li]
+    new = np.ones(li.size, dtype=np.bool_)
+    new[1:] = (li[1:] != li[:-1] + 1) | (ls[1:] != ls[:-1]) | (ld[1:] != ld[:-1])
+    # cap the letters scored per document
+    first_of_doc = np.ones(li.size, dtype=np.bool_)
+    first_of_doc[1:] = ld[1:] != ld[:-1]
+    grp_start = np.maximum.accumulate(np.where(first_of_doc, np.arange(li.size), 0))
+    keep = (np.arange(li.size) - grp_start) < MAX_LETTERS
+    if not keep.all():
+        li, ls, ld, new = li[keep], ls[keep], ld[keep], new[keep]
+    wid = np.cumsum(new) - 1
+    n_words = int(wid[-1]) + 1
+    # layout: for word w, a space at (start_w - 1) then its letters; one final space.
+    out_pos = np.arange(li.size) + wid + 1
+    seq = np.full(li.size + n_words + 1, SPACE, dtype=np.uint64)
+    seq[out_pos] = cp[li].astype(np.uint64)
+    word_start = out_pos[new]
+    word_len = np.bincount(wid, minlength=n_words).astype(np.int64)
+    pos_word = np.empty(seq.size - 1, dtype=np.int64)
+    pos_word[out_pos - 1] = wid
+    ends = word_start + word_len  # the space after each word
+    pos_word[ends - 1] = np.arange(n_words)
+    return Segments(seq, pos_word, ld[new].astype(np.int64), word_start, word_len, ls[new].astype(np.uint8), n_docs)
+
+
+def subset(seg: Segments, words: I64) -> Segments:
+    """A Segments holding only the given words (in that order), each as its own document."""
+    ln = seg.word_len[words]
+    n = words.size
+    new_start = np.cumsum(ln + 1) - ln  # index of each word's first letter in the new seq
+    total = int(ln.sum()) + n + 1
+    seq = np.full(total, SPACE, dtype=np.uint64)
+    rep = np.repeat(np.arange(n), ln)
+    offs = np.arange(rep.size) - np.repeat(np.cumsum(ln) - ln, ln)
+    seq[new_start[rep] + offs] = seg.seq[seg.word_start[words][rep] + offs]
+    pos_word = np.empty(total - 1, dtype=np.int64)
+    pos_word[new_start[rep] + offs - 1] = rep
+    pos_word[new_start + ln - 1] = np.arange(n)
+    return Segments(
+        seq,
+        pos_word,
+        np.arange(n, dtype=np.int64),
+        new_start.astype(np.int64),
+        ln.astype(np.int64),
+        seg.word_script[words],
+        n,
+    )
+
+
+def _finish(h: U64) -> U32:
+    h = h ^ (h >> _S33)
+    h = h * _MIX1
+    h = h ^ (h >> _S33)
+    return (h >> _S32).astype(np.uint32)
+
+
+def ngram_hashes(seq: U64) -> tuple[list[U32], list[BoolA]]:
+    """For every order n=1..5: hash and validity of the n-gram ending at each predicted position.
+
+    Arrays are indexed by ``p - 1`` for predicted positions ``p = 1..len(seq)-1``. An n-gram is
+    valid if it lies inside one space-padded word (spaces only at its ends).
+    """
+    is_space = seq == SPACE
+    cs = np.concatenate(([0], np.cumsum(is_space)))  # cs[i] = spaces in seq[:i]
+    p = np.arange(1, seq.size)
+    hashes: list[U32] = []
+    valid: list[BoolA] = []
+    cp1 = seq + np.uint64(1)
+    for n in range(1, MAX_ORDER + 1):
+        start = p - n + 1
+        ok = start >= 0
+        s = np.maximum(start, 0)
+        # spaces strictly inside the window (s, p)
+        inner = cs[p] - cs[np.minimum(s + 1, p)]
+        ok &= inner == 0
+        hashes.append(window_hash(cp1, s, n))
+        valid.append(ok)
+    return hashes, valid
+
+
+def window_hash(cp1: U64, start: I64, n: int) -> U32:
+    """Hash of the n code points (plus one) ``cp1[start:start+n]`` for every start."""
+    h = np.full(start.size, _SEEDS[n], dtype=np.uint64)
+    top = cp1.size - 1
+    for k in range(n):
+        h = h * _P + cp1[np.minimum(start + k, top)]
+    return _finish(h)
+
+
+def hash_strings(grams: list[str]) -> U32:
+    """Hashes of n-gram strings (all of one length n), as ``ngram_hashes`` computes them."""
+    if not grams:
+        return np.zeros(0, dtype=np.uint32)
+    n = len(grams[0])
+    cp = np.frombuffer("".join(grams).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    return window_hash(cp + np.uint64(1), np.arange(0, cp.size, n), n)
+
+
+def word_hashes(seg: Segments) -> tuple[U32, BoolA]:
+    """Hash of every word (its letters); ``ok`` is False for words longer than MAX_WORD_LEN."""
+    n = seg.word_start.size
+    h = np.full(n, _WORD_SEED, dtype=np.uint64)
+    ln = seg.word_len
+    cp1 = seg.seq + np.uint64(1)
+    top = seg.seq.size - 1
+    for k in range(min(MAX_WORD_LEN, int(ln.max()) if n else 0)):
+        inside = k < ln
+        c = cp1[np.minimum(seg.word_start + k, top)]
+        h = np.where(inside, h * _P + c, h)
+    return _finish(h), ln <= MAX_WORD_LEN
+
+
+def script_counts(seg: Segments) -> npt.NDArray[np.int64]:
+    """Letters per (document, script)."""
+    out = np.zeros((seg.n_docs, _N_SCRIPTS), dtype=np.int64)
+    np.add.at(out, (seg.word_doc, seg.word_script.astype(np.int64) % _N_SCRIPTS), seg.word_len)
+    return out

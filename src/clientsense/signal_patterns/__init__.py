@@ -1,0 +1,1 @@
+"""Signal pattern files, one TOML file per language (package data)."""

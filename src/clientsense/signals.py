@@ -1,0 +1,201 @@
+"""Stage 6 — signal extraction: rule patterns that find the textual evidence for a step.
+
+Patterns live in ``signal_patterns/<lang>.toml``, one table per signal id of the label guide
+(section 5), each with a ``patterns`` list of regular expressions. They are matched against a
+same-length *view* of the text: :func:`clientsense.clean.fold` (lower case, no Latin
+diacritics, ё→е), with every whitespace character except ``\\n`` mapped to a plain space
+and typographic apostrophes mapped to ``'``. Offsets in the view are offsets in the original
+text, so every :class:`~clientsense.results.Span` holds the original substring.
+
+Patterns must be linear-time in practice: the loader rejects unbounded quantifiers
+(``*``, ``+``, ``{n,}``) and nested repeats whose combined bound is large. Write bounded
+repeats instead (``\\w{0,3}``, ``.{0,40}``, ``(?:\\w{1,15} ){0,3}``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .clean import fold
+from .config import SIGNALS
+from .results import Signal, Span
+
+try:  # Python 3.11+: the parser moved; ``sre_parse`` still works but warns.
+    from re import _constants as _sre_constants  # type: ignore[attr-defined]
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    import sre_constants as _sre_constants  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+__all__ = ["MAX_SPANS_PER_SIGNAL", "SignalExtractor", "extract_signals"]
+
+MAX_SPANS_PER_SIGNAL = 10
+"""At most this many spans are reported per signal id (the earliest ones)."""
+_MAX_NESTED_BOUND = 2000
+_UNION = "*"
+_VIEW_TABLE = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_WS_RE = re.compile(r"[^\S\n]")
+_REPEATS = {
+    _sre_constants.MAX_REPEAT,
+    _sre_constants.MIN_REPEAT,
+    getattr(_sre_constants, "POSSESSIVE_REPEAT", _sre_constants.MAX_REPEAT),
+}
+
+
+def _view(text: str) -> str:
+    """The same-length string patterns are matched against."""
+    folded = fold(text).translate(_VIEW_TABLE)
+    return _WS_RE.sub(" ", folded)
+
+
+def _check_bounded(pattern: str) -> None:
+    """Raise ``ValueError`` if ``pattern`` has an unbounded or dangerously nested repeat."""
+    unbounded = _sre_constants.MAXREPEAT
+
+    def walk(items: Any, outer: int) -> None:
+        for op, arg in items:
+            if op in _REPEATS:
+                _lo, hi, sub = arg
+                if hi == unbounded:
+                    raise ValueError("unbounded quantifier (*, +, {n,}); use a bounded {m,n}")
+                if outer > 1 and outer * max(hi, 1) > _MAX_NESTED_BOUND:
+                    raise ValueError("nested repeats allow too many steps; tighten the bounds")
+                walk(sub, outer * max(hi, 1))
+            elif op is _sre_constants.SUBPATTERN:
+                walk(arg[-1], outer)
+            elif op is _sre_constants.BRANCH:
+                for branch in arg[1]:
+                    walk(branch, outer)
+            elif op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+                walk(arg[1], outer)
+            elif op is _sre_constants.GROUPREF_EXISTS:
+                walk(arg[1], outer)
+                if arg[2] is not None:
+                    walk(arg[2], outer)
+            elif op is getattr(_sre_constants, "ATOMIC_GROUP", None):
+                walk(arg, outer)
+
+    walk(_sre_parse.parse(pattern), 1)
+
+
+def _load_file(path: Path) -> dict[str, list[str]]:
+    """Read and validate one language file: ``{signal_id: [pattern, ...]}``."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path.name}: cannot read pattern file: {exc}") from exc
+    out: dict[str, list[str]] = {}
+    for sig, table in data.items():
+        if sig not in SIGNALS:
+            raise ValueError(f"{path.name}: unknown signal id [{sig}] (expected one of SIGNALS)")
+        if not isinstance(table, dict) or set(table) != {"patterns"}:
+            raise ValueError(f"{path.name}: [{sig}] must hold exactly one key, 'patterns'")
+        patterns = table["patterns"]
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise ValueError(f"{path.name}: [{sig}] patterns must be a list of strings")
+        for pat in patterns:
+            where = f"{path.name}: [{sig}] pattern {pat!r}"
+            if not pat:
+                raise ValueError(f"{where}: empty pattern")
+            try:
+                re.compile(pat)
+                _check_bounded(pat)
+            except re.error as exc:
+                raise ValueError(f"{where}: invalid regular expression: {exc}") from exc
+            except (ValueError, RecursionError) as exc:
+                raise ValueError(f"{where}: {exc}") from exc
+            if re.search(pat, "") is not None:
+                raise ValueError(f"{where}: matches the empty string")
+        out[sig] = patterns
+    return out
+
+
+def _starts_with_boundary(pattern: str) -> bool:
+    """True if ``pattern`` is one sequence (no top-level ``|``) that begins with ``\\b``."""
+    if not pattern.startswith(r"\b"):
+        return False
+    parsed = _sre_parse.parse(pattern)
+    return len(parsed) > 1 and parsed[0] == (_sre_constants.AT, _sre_constants.AT_BOUNDARY)
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    """One regex for a signal. Patterns that begin with ``\\b`` share a single leading
+    ``\\b`` so that most text positions are rejected by one test instead of one per pattern."""
+    bounded = [p[2:] for p in patterns if _starts_with_boundary(p)]
+    rest = [p for p in patterns if not _starts_with_boundary(p)]
+    parts = [f"(?:{p})" for p in rest]
+    if bounded:
+        parts.insert(0, r"\b(?:" + "|".join(f"(?:{p})" for p in bounded) + ")")
+    return re.compile("|".join(parts))
+
+
+class SignalExtractor:
+    """Finds signals in a message with per-language regular expressions.
+
+    The pattern files are loaded and compiled once, in the constructor. ``patterns_dir``
+    defaults to the ``signal_patterns`` directory shipped with the package. A malformed file
+    raises ``ValueError`` naming the file and the signal or pattern at fault.
+    """
+
+    def __init__(self, patterns_dir: Path | None = None) -> None:
+        self.patterns_dir = patterns_dir
+        sources: dict[str, dict[str, list[str]]] = {}
+        if patterns_dir is None:
+            root = resources.files("clientsense").joinpath("signal_patterns")
+            files = sorted((f for f in root.iterdir() if f.name.endswith(".toml")), key=str)
+            for entry in files:
+                with resources.as_file(entry) as p:
+                    sources[entry.name[: -len(".toml")]] = _load_file(Path(p))
+        else:
+            for p in sorted(Path(patterns_dir).glob("*.toml")):
+                sources[p.stem] = _load_file(p)
+        union: dict[str, list[str]] = {}
+        for by_signal in sources.values():
+            for sig, pats in by_signal.items():
+                union.setdefault(sig, []).extend(pats)
+        sources[_UNION] = union
+        self.languages: tuple[str, ...] = tuple(k for k in sources if k != _UNION)
+        self._compiled: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+            lang: tuple((sig, _compile(by_signal[sig])) for sig in SIGNALS if by_signal.get(sig))
+            for lang, by_signal in sources.items()
+        }
+
+    def extract(self, text: str, lang: str) -> tuple[Signal, ...]:
+        """Signals found in ``text`` (patterns of ``lang``, or of all languages if unknown).
+
+        Returns one :class:`Signal` per non-overlapping match (at most
+        :data:`MAX_SPANS_PER_SIGNAL` per id), sorted by span start.
+        """
+        if not isinstance(text, str) or not text:
+            return ()
+        key = lang.lower().replace("_", "-").split("-")[0] if isinstance(lang, str) else _UNION
+        rules = self._compiled.get(key) or self._compiled[_UNION]
+        view = _view(text)
+        found: list[Signal] = []
+        for sig, rx in rules:
+            n = 0
+            for m in rx.finditer(view):
+                start, end = m.span()
+                if start == end:
+                    continue
+                found.append(Signal(sig, Span(start, end, text[start:end])))
+                n += 1
+                if n >= MAX_SPANS_PER_SIGNAL:
+                    break
+        found.sort(key=lambda s: (s.span.start, s.span.end, s.id))
+        return tuple(found)
+
+
+_default: SignalExtractor | None = None
+
+
+def extract_signals(text: str, lang: str) -> tuple[Signal, ...]:
+    """Signals in ``text`` found with the packaged patterns (extractor built on first use)."""
+    global _default
+    if _default is None:
+        _default = SignalExtractor()
+    return _default.extract(text, lang)

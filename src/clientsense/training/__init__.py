@@ -1,0 +1,1 @@
+"""Training, evaluation and the model card (not needed at analysis time)."""

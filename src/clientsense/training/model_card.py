@@ -1,0 +1,147 @@
+"""Render ``models/MODEL_CARD.md`` from the training metadata and the evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SOURCES: dict[str, tuple[str, str, str, str]] = {
+    # name: (licence, citation, mapping to our tone labels, language)
+    "en_davidson": ("MIT", "Davidson et al. (2017), ICWSM", "hate+offensive → abusive; neither → neutral", "en"),
+    "en_convabuse": (
+        "CC BY 4.0",
+        "Cercas Curry et al. (2021), EMNLP",
+        "annotator majority abusive → abusive; else neutral (valid split = test)",
+        "en",
+    ),
+    "pl_banpl": ("CC BY 4.0", "Kołos et al. (2023), arXiv:2308.10592", "harmful → abusive; neutral → neutral", "pl"),
+    "ro_offense": (
+        "Apache-2.0",
+        "readerbench/ro-offense (Paraschiv et al.)",
+        "INSULT/ABUSE → abusive; OTHER → neutral; PROFANITY unused",
+        "ro",
+    ),
+    "ro_fb_offense": ("Apache-2.0", "Busuioc et al. (2022), SYNASC", "as ro_offense", "ro"),
+    "ro_news_offense": (
+        "Apache-2.0",
+        "Cojocaru et al. (2022), RoCHI",
+        "any offence → abusive; else neutral; split by article",
+        "ro",
+    ),
+    "ru_vk_distorted_toxicity": ("MIT", "Gorbunova (2022), HSE thesis", "toxic → abusive; else neutral", "ru"),
+    "mlma_hate_fr_en": (
+        "MIT",
+        "Ousidhoum et al. (2019), EMNLP",
+        "fr only: abusive/offensive/hateful/disrespectful → abusive; normal → neutral",
+        "fr",
+    ),
+    "goemotions": (
+        "Apache-2.0",
+        "Demszky et al. (2020), ACL",
+        "anger/annoyance/disappointment/disapproval → frustrated; neutral/gratitude → neutral",
+        "en",
+    ),
+    "ru_goemotions": (
+        "MIT",
+        "GoEmotions, machine-translated (searayeah/ru-goemotions)",
+        "as goemotions (validation = train, test = test)",
+        "ru",
+    ),
+    "cedr_ru": (
+        "Apache-2.0",
+        "Sboev et al. (2021), Procedia CS",
+        "anger only → frustrated; no emotion/joy → neutral",
+        "ru",
+    ),
+    "xed": (
+        "CC BY 4.0",
+        "Öhman et al. (2020), COLING",
+        "projections fr/pl/ro/ru: anger only → frustrated; joy/trust only → neutral",
+        "fr, pl, ro, ru",
+    ),
+    "red_ro": ("MIT", "Ciobotaru & Dinu (2021), RANLP", "REDv1: Furie → frustrated; Neutru/Bucurie → neutral", "ro"),
+    "polemo2_medicine_pl": (
+        "BSD-3 / CC BY-SA 4.0",
+        "Kocoń et al. (2019), CoNLL",
+        "negative → frustrated; neutral/positive → neutral",
+        "pl",
+    ),
+    "rsics_en": (
+        "ODbL (+ citation condition)",
+        "Beaver et al. (2017), arXiv:1708.05449",
+        "Rant or ExpressEmotion → frustrated; else neutral",
+        "en",
+    ),
+    "banking77_en": ("CC BY 4.0", "Casanueva et al. (2020)", "all → neutral", "en"),
+}
+
+
+def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
+    from .report import metrics_markdown, public_markdown
+
+    rows = meta.get("tone_training_rows", {})
+    table = [
+        "| source | lang | licence | citation | label mapping | rows used (abusive/frustrated/neutral) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, (licence, cite, mapping, lang) in SOURCES.items():
+        r = rows.get(name, {})
+        if r:
+            counts = "/".join(str(int(r.get(t, 0))) for t in ("abusive", "frustrated", "neutral"))
+            table.append(f"| {name} | {lang} | {licence} | {cite} | {mapping} | {counts} |")
+    own = rows.get("authored", {})
+    table.append(
+        "| authored (data/corpus) | en, ru, fr, ro, pl | project's own | data/README.md | hand-labelled per docs/labels.md "
+        f"| {'/'.join(str(int(own.get(t, 0))) for t in ('abusive', 'frustrated', 'neutral'))} |"
+    )
+    versions = ", ".join(f"{k} {v}" for k, v in meta.get("library_versions", {}).items())
+    return f"""# clientsense model card — {meta.get("version")}
+
+## Intended use
+Triage of inbound client messages (email, ticket, chat) written in English, Russian, French,
+Romanian or Polish: tone (abusive / frustrated / neutral), client type (client with a problem /
+problem client) and a recommended playbook step for the person answering, with the reason and the
+text spans behind it. A decision aid for support staff, who remain responsible for the reply.
+
+## Not for
+- Decisions about people without a human in the loop (banning, refusing service, HR or legal action).
+- Moderation of public social-media content, hate-speech detection, or any language other than the five.
+- Single-message judgements of a client's character: `end_relationship` is never recommended from one message.
+
+## Models
+- **Tone**: hashed character 2–5-grams of the case- and diacritic-folded text + spaCy-tokenised
+  word 1–2-grams + style and language features → class-balanced logistic loss by SGD, then one
+  softmax temperature per language fitted on the authored dev split (calibration keeps the ranking).
+- **Client type**: the same features → L-BFGS logistic regression (C=8), trained on the authored
+  corpus only, temperature-calibrated per language the same way.
+- **Language**: see `models/langid/` and the README's language-identification table.
+- Seed {meta.get("seed")}; {versions}. Rebuild with `make train` (reproducible; data hashes in `training.json`).
+
+## Training data
+Only data whose licence allows redistribution and commercial use, plus the project's own corpus.
+
+{chr(10).join(table)}
+
+The authored corpus' train split weighs {meta.get("config", {}).get("authored_weight")}× a public row.
+Public corpora are capped at {meta.get("config", {}).get("cap_per_source_class")} rows per source × class.
+
+## In-domain results (authored client messages, held-out test split)
+{metrics_markdown(metrics["in_domain_test"])}
+
+Dev split (used for calibration; shown for reference only):
+
+{metrics_markdown(metrics["in_domain_dev"])}
+
+## Public-corpus results (tone, each corpus' test split, ≤ 1,500 rows each)
+These corpora are social-media, subtitle and review text, not client messages; their label
+schemes only approximate ours (e.g. Davidson's "offensive" tweets are not abuse of staff).
+
+{public_markdown(metrics["public_test"])}
+
+## Limits
+- The authored corpus is written by the project, not sampled from real inboxes: real client mail
+  is longer, messier and more often mixed-language. Expect lower scores on real data.
+- Sarcasm, irony and politely worded unreasonable demands are the hardest cases for tone and client type.
+- Code-switching: one language is detected per message; the advice follows it.
+- Public abusive-language corpora carry social-media biases (dialect, identity terms) into the tone model.
+- Probabilities are calibrated on the authored dev split; on other domains recalibrate before using thresholds.
+"""

@@ -1,0 +1,152 @@
+"""One-command, reproducible training of the shipped models (``clientsense train``).
+
+Tone: public corpora (train splits, capped per source × class) + the authored corpus' train split
+(up-weighted, in-domain), class-balanced; then one temperature per language fitted on the
+authored dev split. (A cross-validated Platt calibrator was tried first: it pulled predictions
+back to the public corpora's class prior and cut abusive recall, so it is not used.)
+Client type: a stacked model on the authored corpus' train split — the text classifier's
+out-of-fold log-odds plus the tone probabilities and the signal flags — then one temperature per
+language fitted on dev.
+Artifacts, the metrics and the model card are written to ``out_dir`` with a SHA-256 manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from ..artifacts import write_manifest
+from ..classify import StackedClassifier, TextClassifier
+from ..config import CLIENT_TYPE_FILE, TONE_FILE
+from ..config import TRAINING_META_FILE as META_FILE
+from ..features import TextFeaturizer, client_type_frame, side_columns
+from ..signals import extract_signals
+from .corpora import READERS, file_hashes, load_public
+from .corpus import load_corpus
+
+
+@dataclass
+class TrainConfig:
+    """Knobs of a training run; defaults are the shipped model's."""
+
+    shared_root: Path = Path("../shared/corpora")
+    corpus_root: Path = Path("data/corpus")
+    out_dir: Path = Path("models")
+    public_sources: list[str] = field(default_factory=lambda: list(READERS))
+    cap_per_source_class: int = 1000
+    authored_weight: float = 10.0
+    tone_alpha: float = 1e-5
+    client_type_C: float = 8.0
+    stack_C: float = 1.0
+    seed: int = 0
+    evaluate: bool = True
+
+
+def tone_training_frame(public: pd.DataFrame, corpus: pd.DataFrame, cfg: TrainConfig) -> pd.DataFrame:
+    """Public train rows (capped per source × tone) + authored train rows, with sample weights."""
+    train = public[public["split"] == "train"]
+    parts = [
+        g.sample(n=min(len(g), cfg.cap_per_source_class), random_state=cfg.seed)
+        for _, g in train.groupby(["source", "tone"], sort=True)
+    ]
+    pub = pd.concat(parts, ignore_index=True).assign(weight=1.0)
+    own = corpus[corpus["split"] == "train"][["text", "lang", "tone"]].assign(
+        source="authored", weight=cfg.authored_weight
+    )
+    return pd.concat([pub, own], ignore_index=True)
+
+
+def _versions() -> dict[str, str]:
+    import scipy
+    import sklearn
+    import spacy
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "spacy": spacy.__version__,
+        "pandas": pd.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def _corpus_hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.glob("*/*.jsonl"))
+    }
+
+
+def fit_tone(frame: pd.DataFrame, cfg: TrainConfig) -> TextClassifier:
+    model = TextClassifier(
+        featurizer=TextFeaturizer(), solver="sgd", alpha=cfg.tone_alpha, calibration=None, random_state=cfg.seed
+    )
+    return model.fit(frame[["text", "lang"]], frame["tone"], sample_weight=frame["weight"].to_numpy())
+
+
+def client_type_inputs(df: pd.DataFrame, tone: TextClassifier) -> pd.DataFrame:
+    """Text, language, tone probabilities and signal flags of each row of ``df``."""
+    rows = list(zip(df["text"], df["lang"], strict=True))
+    signals = [{s.id for s in extract_signals(t, lang)} for t, lang in rows]
+    return client_type_frame(rows, tone.predict_proba(rows), list(tone.classes_), signals)
+
+
+def fit_client_type(train: pd.DataFrame, tone: TextClassifier, cfg: TrainConfig) -> StackedClassifier:
+    text_model = TextClassifier(featurizer=TextFeaturizer(), C=cfg.client_type_C, random_state=cfg.seed)
+    model = StackedClassifier(text_model, side_columns(), C=cfg.stack_C, random_state=cfg.seed)
+    return model.fit(client_type_inputs(train, tone), train["client_type"])
+
+
+def train(cfg: TrainConfig) -> dict[str, Any]:
+    """Train both models, write artifacts (+ metrics and card when ``cfg.evaluate``); return the metadata."""
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    public = load_public(cfg.shared_root, cfg.public_sources)
+    corpus = load_corpus(cfg.corpus_root)
+    frame = tone_training_frame(public, corpus, cfg)
+    tone = fit_tone(frame, cfg)
+    dev = corpus[corpus["split"] == "dev"]
+    if len(dev):
+        tone.calibrate_per_language(dev[["text", "lang"]], dev["tone"])
+    client_type = fit_client_type(corpus[corpus["split"] == "train"], tone, cfg)
+    if len(dev):
+        client_type.calibrate_per_language(client_type_inputs(dev, tone), dev["client_type"])
+    joblib.dump(tone, cfg.out_dir / TONE_FILE, compress=3)
+    joblib.dump(client_type, cfg.out_dir / CLIENT_TYPE_FILE, compress=3)
+    meta: dict[str, Any] = {
+        "version": _model_version(cfg),
+        "seed": cfg.seed,
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in cfg.__dict__.items()},
+        "library_versions": _versions(),
+        "tone_training_rows": frame.groupby(["source", "tone"]).size().unstack(fill_value=0).to_dict("index"),
+        "client_type_training_rows": int((corpus["split"] == "train").sum()),
+        "corpus_rows": corpus.groupby(["lang", "split"]).size().unstack(fill_value=0).to_dict("index"),
+        "public_data_sha256": file_hashes(cfg.shared_root, cfg.public_sources),
+        "corpus_sha256": _corpus_hashes(cfg.corpus_root),
+        "tone_temperatures": {k: v.temperature_ for k, v in tone.lang_calibrators_.items()},
+        "client_type_temperatures": {k: v.temperature_ for k, v in client_type.lang_calibrators_.items()},
+    }
+    (cfg.out_dir / META_FILE).write_text(
+        json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
+    write_manifest(cfg.out_dir, {"version": meta["version"]})
+    if cfg.evaluate:
+        from .report import write_evaluation
+
+        write_evaluation(cfg.out_dir, corpus, public)
+        write_manifest(cfg.out_dir, {"version": meta["version"]})
+    return meta
+
+
+def _model_version(cfg: TrainConfig) -> str:
+    digest = hashlib.sha256(json.dumps(_corpus_hashes(cfg.corpus_root), sort_keys=True).encode()).hexdigest()
+    return f"0.1.0+{digest[:8]}"

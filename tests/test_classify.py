@@ -1,0 +1,97 @@
+"""The featurizer and classifier follow scikit-learn's estimator contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from clientsense.classify import TemperatureScaler, TextClassifier
+from clientsense.features import TextFeaturizer, as_rows, style_vector, tokenize
+
+TEXTS = [
+    ("you are useless idiots", "en"),
+    ("thank you, all good now", "en"),
+    ("this is the third time, still broken!!!", "en"),
+    ("вы идиоты и бездари", "ru"),
+    ("спасибо, всё работает", "ru"),
+    ("опять не работает, сколько можно!!!", "ru"),
+] * 6
+LABELS = ["abusive", "neutral", "frustrated"] * 12
+
+
+def small() -> TextClassifier:
+    return TextClassifier(featurizer=TextFeaturizer(n_char_features=2**12, n_word_features=2**10), cv=2)
+
+
+def test_params_untouched_and_clone() -> None:
+    f = TextFeaturizer(n_char_features=1024)
+    assert f.get_params()["n_char_features"] == 1024
+    c = clone(small())
+    assert c.get_params()["cv"] == 2 and not hasattr(c, "model_")
+
+
+def test_unfitted_raises() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        small().predict(["x"])
+
+
+def test_fit_predict_proba_shapes_and_sum() -> None:
+    m = small().fit(TEXTS, LABELS)
+    assert list(m.classes_) == ["abusive", "frustrated", "neutral"]
+    p = m.predict_proba(TEXTS[:6])
+    assert p.shape == (6, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert list(m.predict(TEXTS[:3])) == ["abusive", "neutral", "frustrated"]
+    assert m.predict_proba([]).shape == (0, 3)
+
+
+def test_deterministic_fit() -> None:
+    a = small().fit(TEXTS, LABELS).predict_proba(TEXTS[:6])
+    b = small().fit(TEXTS, LABELS).predict_proba(TEXTS[:6])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_inputs_accepted() -> None:
+    import pandas as pd
+
+    assert as_rows(["a", "b"]) == [("a", "xx"), ("b", "xx")]
+    assert as_rows(pd.DataFrame({"text": ["a"], "lang": ["ro"]})) == [("a", "ro")]
+    assert as_rows(np.array([["a", "pl"]])) == [("a", "pl")]
+    with pytest.raises(TypeError):
+        as_rows([3])
+
+
+def test_length_mismatch() -> None:
+    with pytest.raises(ValueError, match="rows"):
+        small().fit(TEXTS, LABELS[:-1])
+
+
+def test_per_language_temperature() -> None:
+    m = small().fit(TEXTS, LABELS).calibrate_per_language(TEXTS, LABELS, min_rows=5)
+    assert set(m.lang_calibrators_) == {"en", "ru"}
+    p = m.predict_proba(TEXTS[:6])
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+
+
+def test_temperature_scaler_sharpens_underconfident() -> None:
+    proba = np.array([[0.6, 0.4]] * 50 + [[0.4, 0.6]] * 50)
+    y = np.array(["a"] * 50 + ["b"] * 50)
+    t = TemperatureScaler().fit(proba, y, np.array(["a", "b"]))
+    assert t.temperature_ < 1.0
+    assert t.transform(proba)[0, 0] > 0.6
+
+
+def test_tokenize_uses_spacy_and_folds() -> None:
+    assert tokenize("Nu-i așa, Ștefan?", "ro") == ["nu", "-i", "asa", "stefan"]
+    assert tokenize("Don't!", "en") == ["do", "n't"]
+    assert tokenize("ok", "zz-unknown") == ["ok"]
+
+
+def test_style_features() -> None:
+    loud = style_vector("WHY IS THIS STILL BROKEN?!!")
+    calm = style_vector("why is this still broken")
+    assert loud[1] > 0.9 and calm[1] == 0.0
+    assert loud[5] == 1.0 and calm[5] == 0.0
