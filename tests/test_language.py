@@ -209,3 +209,31 @@ def test_calibration_on_held_out_sample() -> None:
     assert sum(confident) / len(confident) >= 0.9
     # and the overall top-1 accuracy on this mixed sample stays high
     assert sum(r.lang == g for r, g in zip(res, gold, strict=True)) / len(gold) >= 0.85
+
+
+def test_langdetect_backend_and_fallback(tmp_path: Path) -> None:
+    det = LanguageDetector(backend="langdetect")
+    assert det.backend == "langdetect"
+    assert det.detect("Bonjour, je n'arrive pas à me connecter à mon compte").lang == "fr"
+    assert det.detect("12345") == LanguageResult("und", 0.0, (), None)
+    with pytest.warns(RuntimeWarning, match="falling back to langdetect"):
+        auto = LanguageDetector(model_dir=tmp_path)  # no manifest there
+    assert auto.backend == "langdetect"
+    assert auto.detect("Здравствуйте, у меня не работает приложение").lang == "ru"
+
+
+def test_tampered_artifact_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from clientsense.artifacts import ArtifactError, models_dir
+
+    src = models_dir()
+    (tmp_path / "langid").mkdir()
+    shutil.copy(src / "MANIFEST.json", tmp_path / "MANIFEST.json")
+    for name in ("config.json", "ngrams.npz", "words.npz"):
+        shutil.copy(src / "langid" / name, tmp_path / "langid" / name)
+    assert LanguageDetector(backend="native", model_dir=tmp_path).detect("merci").lang == "fr"
+    cfg = tmp_path / "langid" / "config.json"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('"lam"', '"lam" ', 1), encoding="utf-8")
+    with pytest.raises(ArtifactError):
+        LanguageDetector(backend="native", model_dir=tmp_path)

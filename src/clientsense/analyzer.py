@@ -17,10 +17,10 @@ import joblib
 import numpy as np
 
 from .artifacts import ArtifactError, models_dir, verify_file
-from .classify import StackedClassifier, TextClassifier
+from .classify import StackedClassifier
 from .clean import clean_text
 from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, TONE_FILE, UNDETERMINED, Config
-from .features import client_type_frame
+from .features import side_frame
 from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
 from .results import Analysis, LanguageResult
@@ -59,7 +59,7 @@ class Analyzer:
                 "Pass trusted=True only for a model directory you built or trust."
             )
         self._spec = (str(self.models_path), playbook, rules, self.config.languages, advice_language, trusted)
-        self.tone_model: TextClassifier = self._load(TONE_FILE, TextClassifier)
+        self.tone_model: StackedClassifier = self._load(TONE_FILE, StackedClassifier)
         self.client_type_model: StackedClassifier = self._load(CLIENT_TYPE_FILE, StackedClassifier)
         self.detector = LanguageDetector(languages=self.config.languages)
         self.signals = SignalExtractor()
@@ -114,10 +114,9 @@ class Analyzer:
         ]
         rows = [(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         found = [self.signals.extract(text, lang) for text, lang in rows]
-        tone_p = self.tone_model.predict_proba(rows)
-        type_p = self.client_type_model.predict_proba(
-            client_type_frame(rows, tone_p, list(self.tone_model.classes_), [{s.id for s in f} for f in found])
-        )
+        flags = [{s.id for s in f} for f in found]
+        tone_p = self.tone_model.predict_proba(side_frame(rows, flags))
+        type_p = self.client_type_model.predict_proba(side_frame(rows, flags, tone_p, list(self.tone_model.classes_)))
         out = []
         for c, lr, signals, tp, cp in zip(cleaned, langs, found, tone_p, type_p, strict=True):
             tone_proba = _proba_dict(self.tone_model.classes_, tp)

@@ -144,6 +144,9 @@ class StackedClassifier(_LanguageCalibrated):
     """Text log-odds (out-of-fold at fit time) + side features → logistic regression.
 
     ``X`` is a DataFrame with ``text``, ``lang`` and every column named in ``side_columns``.
+    With ``meta_column``, only rows where that column is true (e.g. in-domain rows) are folded and
+    train the meta model; the other rows (e.g. public corpora) always stay in the text model's
+    training data.
     """
 
     def __init__(
@@ -152,12 +155,14 @@ class StackedClassifier(_LanguageCalibrated):
         side_columns: Sequence[str] = (),
         C: float = 1.0,
         cv: int = 5,
+        meta_column: str | None = None,
         random_state: int = 0,
     ) -> None:
         self.text_model = text_model
         self.side_columns = side_columns
         self.C = C
         self.cv = cv
+        self.meta_column = meta_column
         self.random_state = random_state
 
     def _side(self, X: Any) -> np.ndarray:
@@ -166,19 +171,26 @@ class StackedClassifier(_LanguageCalibrated):
             raise ValueError(f"StackedClassifier needs a DataFrame with columns {missing}")
         return np.asarray(X[list(self.side_columns)], dtype=np.float64)
 
-    def fit(self, X: Any, y: Any) -> StackedClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackedClassifier:
         y = np.asarray(y)
         side = self._side(X)
         rows = as_rows(X)
+        weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        meta = np.asarray(X[self.meta_column], dtype=bool) if self.meta_column else np.ones(len(y), dtype=bool)
         template = self.text_model if self.text_model is not None else TextClassifier()
-        self.text_model_ = clone(template).fit(rows, y)
-        oof = np.zeros((len(rows), len(self.text_model_.classes_)))
+        self.text_model_ = clone(template).fit(rows, y, sample_weight=weight)
+        folded = np.flatnonzero(meta)
+        oof = np.zeros((len(folded), len(self.text_model_.classes_)))
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-        for tr, te in folds.split(np.zeros(len(y)), y):
-            part = clone(template).fit([rows[i] for i in tr], y[tr])
-            oof[te] = part.predict_proba([rows[i] for i in te])
+        for _, te in folds.split(folded, y[folded]):
+            keep = np.ones(len(y), dtype=bool)
+            keep[folded[te]] = False
+            part = clone(template).fit(
+                [r for r, k in zip(rows, keep, strict=True) if k], y[keep], sample_weight=weight[keep]
+            )
+            oof[te] = part.predict_proba([rows[i] for i in folded[te]])
         self.meta_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
-        self.meta_.fit(np.column_stack([_log_odds(oof), side]), y)
+        self.meta_.fit(np.column_stack([_log_odds(oof), side[folded]]), y[folded])
         self.classes_ = np.asarray(self.meta_.classes_)
         self.lang_calibrators_ = {}
         return self

@@ -50,7 +50,8 @@ def tokenizer_for(lang: str) -> Any:
 
 def tokenize(text: str, lang: str) -> list[str]:
     """Folded word tokens of ``text`` (punctuation and spaces dropped)."""
-    return [fold(t.text) for t in tokenizer_for(lang)(text) if not (t.is_punct or t.is_space)]
+    tokens = [t.text for t in tokenizer_for(lang)(text) if not (t.is_punct or t.is_space)]
+    return fold("\x00".join(tokens)).split("\x00") if tokens else []
 
 
 def style_vector(text: str) -> list[float]:
@@ -93,6 +94,9 @@ def as_rows(X: Any) -> list[tuple[str, str]]:
         else:
             raise TypeError(f"expected a text or a (text, lang) pair, got {type(item).__name__}")
     return rows
+
+
+_LAST_BLOCKS: dict[str, Any] = {}
 
 
 class TextFeaturizer(TransformerMixin, BaseEstimator):
@@ -145,9 +149,17 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         )
 
     def _blocks(self, X: Any) -> tuple[sp.csr_matrix, sp.csr_matrix, list[tuple[str, str]]]:
+        """Hashed character and word counts. Pure in (params, rows): the last result is reused,
+        so classifiers sharing these settings featurize a batch once."""
         rows = as_rows(X)
-        chars = self._char_vec().transform([fold(t) for t, _ in rows])
-        words = self._word_vec().transform(self._word_tokens(rows))
+        key = (self.char_ngram_range, self.word_ngram_range, self.n_char_features, self.n_word_features, tuple(rows))
+        cached = _LAST_BLOCKS.get("key")
+        if cached is not None and cached == key:
+            chars, words = _LAST_BLOCKS["value"]
+        else:
+            chars = self._char_vec().transform([fold(t) for t, _ in rows])
+            words = self._word_vec().transform(self._word_tokens(rows))
+            _LAST_BLOCKS.update(key=key, value=(chars, words), styles=None)
         return chars, words, rows
 
     def fit(self, X: Any, y: Any = None) -> TextFeaturizer:
@@ -165,9 +177,13 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         chars, words, rows = self._blocks(X)
         blocks = [self.char_idf_.transform(chars), self.word_idf_.transform(words)]
         if self._n_dense():
+            styles = _LAST_BLOCKS.get("styles")
+            if styles is None or len(styles) != len(rows):
+                styles = [style_vector(text) for text, _ in rows]
+                _LAST_BLOCKS["styles"] = styles
             dense = []
-            for text, lang in rows:
-                vec = style_vector(text) if self.style else []
+            for (_, lang), style in zip(rows, styles, strict=True):
+                vec = list(style) if self.style else []
                 if self.lang_feature:
                     onehot = [0.0] * (len(LANGUAGES) + 1)
                     onehot[LANGUAGES.index(lang) if lang in LANGUAGES else len(LANGUAGES)] = 1.0
@@ -177,25 +193,36 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         return sp.hstack(blocks, format="csr")
 
 
+def signal_columns() -> tuple[str, ...]:
+    """The tone model's side features: one 0/1 flag per signal."""
+    from .config import SIGNALS
+
+    return tuple(f"sig_{s}" for s in SIGNALS)
+
+
 def side_columns() -> tuple[str, ...]:
-    """Names of the client-type model's side features: tone probabilities, then signal flags."""
-    from .config import SIGNALS, TONES
+    """The client-type model's side features: tone probabilities, then signal flags."""
+    from .config import TONES
 
-    return tuple(f"p_{t}" for t in TONES) + tuple(f"sig_{s}" for s in SIGNALS)
+    return tuple(f"p_{t}" for t in TONES) + signal_columns()
 
 
-def client_type_frame(
-    rows: Sequence[tuple[str, str]], tone_proba: np.ndarray, tone_classes: Sequence[str], signals: Sequence[set[str]]
+def side_frame(
+    rows: Sequence[tuple[str, str]],
+    signals: Sequence[set[str]],
+    tone_proba: np.ndarray | None = None,
+    tone_classes: Sequence[str] = (),
 ) -> Any:
-    """The client-type model's input: text, lang, tone probabilities and 0/1 signal flags."""
+    """A classifier input frame: text, lang, (tone probabilities,) 0/1 signal flags."""
     import pandas as pd
 
     from .config import SIGNALS, TONES
 
     data: dict[str, Any] = {"text": [t for t, _ in rows], "lang": [lg for _, lg in rows]}
-    order = list(tone_classes)
-    for t in TONES:
-        data[f"p_{t}"] = tone_proba[:, order.index(t)] if len(rows) else []
+    if tone_proba is not None:
+        order = list(tone_classes)
+        for t in TONES:
+            data[f"p_{t}"] = tone_proba[:, order.index(t)] if len(rows) else []
     for s in SIGNALS:
         data[f"sig_{s}"] = [1.0 if s in found else 0.0 for found in signals]
     return pd.DataFrame(data)

@@ -12,7 +12,7 @@ _CODES = {"zh-cn": "zh", "zh-tw": "zh"}
 
 def detect_with_langdetect(texts: list[str], languages: Sequence[str]) -> list[LanguageResult]:
     """Detect with langdetect (seed 0, so deterministic); never raises on a str."""
-    from langdetect import DetectorFactory, detector_factory
+    from langdetect import DetectorFactory, detect_langs
     from langdetect.lang_detect_exception import LangDetectException
 
     DetectorFactory.seed = 0
@@ -24,9 +24,7 @@ def detect_with_langdetect(texts: list[str], languages: Sequence[str]) -> list[L
             out.append(LanguageResult("und", 0.0))
             continue
         try:
-            det = detector_factory.create()
-            det.append(cleaned[: tx.MAX_LETTERS * 2])
-            probs = det.get_probabilities()
+            probs = detect_langs(cleaned[: tx.MAX_LETTERS * 2])
         except LangDetectException:
             out.append(LanguageResult("und", 0.0))
             continue

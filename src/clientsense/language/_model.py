@@ -7,6 +7,8 @@ probabilities with stupid back-off). A text's score is the sum over its words.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,17 +44,28 @@ SMALL_BATCH_WORDS = 48  # below this many words, skip scipy.sparse (call overhea
 DENSE_MIN_LANGS = 8  # n-gram rows shared by this many languages are kept as a dense matrix
 
 
+def _trim_heap() -> None:
+    """Give the load-time temporaries back to the OS (glibc keeps freed heap otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 @dataclass
 class _Table:
-    """Hash-keyed sparse table: row r = key ``keys[r]``, columns = languages.
+    """Hash-keyed sparse table: row r = key ``keys[r]``, entries = (language, value).
 
-    Rows are grouped (n-gram order, or 0 for words) and sorted by key inside a group.
+    Rows are grouped (n-gram order, or 0 for words) and sorted by key inside a group. Values
+    stay uint8-quantised in memory (``lo + q * scale``).
     """
 
     keys: npt.NDArray[np.uint32]
     group_ptr: I64
-    matrix: sp.csr_matrix
-    directory: I64 = field(init=False)
+    indptr: npt.NDArray[np.int32]
+    langs: npt.NDArray[np.uint8]
+    q: npt.NDArray[np.uint8]
+    lo: float
+    scale: float
+    directory: npt.NDArray[np.int32] = field(init=False)
 
     def __post_init__(self) -> None:
         # bucket directory over the top DIR_BITS bits of the key, one per group
@@ -62,19 +75,58 @@ class _Table:
             lo, hi = int(self.group_ptr[g]), int(self.group_ptr[g + 1])
             b = (self.keys[lo:hi] >> np.uint32(32 - DIR_BITS)).astype(np.int64)
             dirs.append(lo + np.searchsorted(b, np.arange(nb + 1)))
-        self.directory = np.stack(dirs).astype(np.int64) if dirs else np.zeros((1, nb + 1), np.int64)
+        self.directory = np.stack(dirs).astype(np.int32) if dirs else np.zeros((1, nb + 1), np.int32)
 
     @classmethod
-    def load(cls, path: Path, lo: float, hi: float, n_langs: int) -> _Table:
+    def load(cls, path: Path, lo: float, hi: float) -> _Table:
         with np.load(path, allow_pickle=False) as z:
             keys = z["keys"]
-            counts = z["counts"].astype(np.int64)
-            langs = z["langs"].astype(np.int32)
-            vals = z["vals"].astype(np.float32) * np.float32((hi - lo) / 255.0) + np.float32(lo)
+            counts = z["counts"]
+            langs = z["langs"].astype(np.uint8)
+            q = z["vals"].astype(np.uint8)
             group_ptr = z["group_ptr"].astype(np.int64)
-        indptr = np.concatenate(([0], np.cumsum(counts)))
-        mat = sp.csr_matrix((vals, langs, indptr), shape=(keys.size, n_langs))
-        return cls(keys, group_ptr, mat)
+        indptr = np.zeros(keys.size + 1, dtype=np.int32)
+        np.cumsum(counts, out=indptr[1:])
+        return cls(keys, group_ptr, indptr, langs, q, lo, (hi - lo) / 255.0)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.keys.size)
+
+    def values(self, idx: npt.NDArray[np.int64] | npt.NDArray[np.bool_]) -> F32:
+        """Dequantised values of the entries ``idx``."""
+        return self.q[idx].astype(np.float32) * np.float32(self.scale) + np.float32(self.lo)
+
+    def expand(self, rows: I64) -> tuple[I64, I64, I64]:
+        """For rows: (position in ``rows``, language, entry index) of each of their entries."""
+        starts = self.indptr[rows].astype(np.int64)
+        lens = self.indptr[rows + 1] - starts
+        rep = np.repeat(np.arange(rows.size), lens)
+        flat = starts[rep] + np.arange(rep.size) - np.repeat(np.cumsum(lens) - lens, lens)
+        return rep, self.langs[flat].astype(np.int64), flat
+
+    def split(
+        self, n_cols: int, shifts: dict[int, float], dense_rows: npt.NDArray[np.bool_]
+    ) -> tuple[F32, sp.csr_matrix]:
+        """Float tables with ``shifts[g]`` added to group g: dense rows as an array, the others
+        as a CSR matrix (both indexed by the row's rank among its kind)."""
+        add = np.zeros(self.n_rows, dtype=np.float32)
+        for g, s in shifts.items():
+            add[self.group_ptr[g] : self.group_ptr[g + 1]] = s
+        counts = np.diff(self.indptr)
+        entry_row = np.repeat(np.arange(self.n_rows, dtype=np.int32), counts)
+        local = np.where(dense_rows, np.cumsum(dense_rows) - 1, np.cumsum(~dense_rows) - 1)
+        sel = dense_rows[entry_row]
+        dense = np.zeros((int(dense_rows.sum()), n_cols), dtype=np.float32)
+        er = entry_row[sel]
+        dense[local[er], self.langs[sel]] = self.values(sel) + add[er]
+        sel = ~sel
+        er = entry_row[sel]
+        data = self.values(sel) + add[er]
+        indptr = np.zeros(int((~dense_rows).sum()) + 1, dtype=np.int32)
+        np.cumsum(counts[~dense_rows], out=indptr[1:])
+        sparse = sp.csr_matrix((data, self.langs[sel].astype(np.int32), indptr), shape=(indptr.size - 1, n_cols))
+        return dense, sparse
 
     def rows(self, q: npt.NDArray[np.uint32], groups: I64 | int) -> tuple[I64, I64]:
         """(indices into q that were found, their row numbers); ``groups`` per query or one."""
@@ -103,16 +155,6 @@ class _Table:
         hit = np.flatnonzero(found >= 0)
         return hit, found[hit]
 
-    def with_shifts(self, shifts: dict[int, float]) -> sp.csr_matrix:
-        """The matrix with ``shifts[g]`` added to the stored values of group g."""
-        mat = self.matrix.copy()
-        counts = np.diff(mat.indptr)
-        add = np.zeros(self.keys.size, dtype=np.float32)
-        for g, s in shifts.items():
-            add[self.group_ptr[g] : self.group_ptr[g + 1]] = s
-        mat.data = mat.data + np.repeat(add, counts)
-        return mat
-
 
 @dataclass
 class Model:
@@ -134,8 +176,8 @@ class Model:
         scoring.update(cfg.get("scoring", {}))
         return cls(
             languages=langs,
-            ngrams=_Table.load(ngrams, float(cfg["ngram_range"][0]), float(cfg["ngram_range"][1]), len(langs)),
-            words=_Table.load(words, float(cfg["word_range"][0]), float(cfg["word_range"][1]), len(langs)),
+            ngrams=_Table.load(ngrams, float(cfg["ngram_range"][0]), float(cfg["ngram_range"][1])),
+            words=_Table.load(words, float(cfg["word_range"][0]), float(cfg["word_range"][1])),
             max_order=np.array(cfg["max_order"], dtype=np.int64),
             has_words=np.array([lg in set(cfg["has_words"]) for lg in langs]),
             scoring=scoring,
@@ -151,31 +193,16 @@ class Model:
         shifts = {n: (-floor if n == 1 else -log_beta) for n in range(1, tx.MAX_ORDER + 1)}
         po = int(self.scoring["profile_order"])
         self._eff_order = np.where(self.max_order < tx.MAX_ORDER, po, self.max_order)
-        full = self.ngrams.with_shifts(shifts)
-        counts = np.diff(full.indptr)
-        dense = counts >= DENSE_MIN_LANGS
+        t = self.ngrams
+        dense = np.diff(t.indptr) >= DENSE_MIN_LANGS
         self._row_dense = dense
-        self._row_local = np.where(dense, np.cumsum(dense) - 1, np.cumsum(~dense) - 1)
-        self._dense_matrix = full[np.flatnonzero(dense)].toarray().astype(np.float32)
-        self._sparse_matrix = full[np.flatnonzero(~dense)].tocsr()
+        self._row_local = np.where(dense, np.cumsum(dense) - 1, np.cumsum(~dense) - 1).astype(np.int32)
+        self._dense_matrix, self._sparse_matrix = t.split(self.n_langs, shifts, dense)
+        _trim_heap()
 
     @property
     def n_langs(self) -> int:
         return len(self.languages)
-
-    def char_scores(self, seg: tx.Segments, h: npt.NDArray[np.uint32], ok: npt.NDArray[np.bool_]) -> F32:
-        """Char-model log-score of every word (n_words x n_langs); repeated words scored once.
-
-        ``h, ok`` are the word hashes of ``tx.word_hashes(seg)``.
-        """
-        n_words = seg.word_start.size
-        if n_words < 2:
-            return self._char_scores(seg)
-        key = np.where(ok, (h.astype(np.int64) << 6) | seg.word_len, -1 - np.arange(n_words))
-        uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        if uniq.size > 0.8 * n_words:
-            return self._char_scores(seg)
-        return self._char_scores(tx.subset(seg, first))[inv]
 
     def _char_scores(self, seg: tx.Segments) -> F32:
         """Char-model log-score of every word (n_words x n_langs).
@@ -231,9 +258,21 @@ class Model:
             out += prod if isinstance(prod, np.ndarray) else prod.toarray()
 
     def word_scores(self, seg: tx.Segments) -> F32:
-        """Per-word score ``log(lam * P_word + (1 - lam) * P_char)`` (n_words x n_langs)."""
+        """Per-word score ``log(lam * P_word + (1 - lam) * P_char)`` (n_words x n_langs).
+
+        Repeated words of a batch are scored once.
+        """
         h, ok = tx.word_hashes(seg)
-        c = self.char_scores(seg, h, ok)
+        n_words = h.size
+        if n_words >= 2:
+            key = np.where(ok, (h.astype(np.int64) << 6) | seg.word_len, -1 - np.arange(n_words))
+            uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+            if uniq.size < 0.8 * n_words:
+                return self._word_scores(tx.subset(seg, first), h[first], ok[first])[inv]
+        return self._word_scores(seg, h, ok)
+
+    def _word_scores(self, seg: tx.Segments, h: npt.NDArray[np.uint32], ok: npt.NDArray[np.bool_]) -> F32:
+        c = self._char_scores(seg)
         lam = float(self.scoring["lam"])
         lam_v = np.where(self.has_words, lam, 0.0)
         with np.errstate(divide="ignore"):
@@ -242,14 +281,9 @@ class Model:
         idx = np.flatnonzero(ok)
         hit, rows = self.words.rows(h[idx], 0)
         if rows.size:
-            wm = self.words.matrix
-            starts = wm.indptr[rows]
-            lens = wm.indptr[rows + 1] - starts
-            rep = np.repeat(np.arange(rows.size), lens)
-            flat = starts[rep] + np.arange(rep.size) - np.repeat(np.cumsum(lens) - lens, lens)
+            rep, col, flat = self.words.expand(rows)
             r = idx[hit][rep]
-            col = wm.indices[flat]
-            c[r, col] = np.logaddexp(log_lam[col] + wm.data[flat], c[r, col])
+            c[r, col] = np.logaddexp(log_lam[col] + self.words.values(flat), c[r, col])
         cap = np.float32(self.scoring["word_cap"])
         if c.size and cap < 1e8:
             np.maximum(c, c.max(axis=1, keepdims=True) - cap, out=c)

@@ -169,7 +169,7 @@ _HOMO_SRC = np.array([ord(c) for c in "aceiopxyïë"], dtype=np.int64)
 _HOMO_DST = np.array([ord(c) for c in "асеіорхуїё"], dtype=np.int64)
 
 
-def _fix_homoglyphs(cp: npt.NDArray[np.int64], script: npt.NDArray[np.int64]) -> None:
+def _fix_homoglyphs(cp: npt.NDArray[np.int32], script: npt.NDArray[np.int32]) -> None:
     """Latin look-alikes (i, a, e, o, ...) touching Cyrillic letters become Cyrillic, in place.
 
     Belarusian and Ukrainian web text often types Latin ``i`` for ``і``.
@@ -186,7 +186,7 @@ def _fix_homoglyphs(cp: npt.NDArray[np.int64], script: npt.NDArray[np.int64]) ->
         if flip.size == 0:
             break
         script[flip] = 2
-        cp[flip] = _HOMO_DST[np.searchsorted(_HOMO_SRC_SORTED, cp[flip])]
+        cp[flip] = _HOMO_DST[np.searchsorted(_HOMO_SRC_SORTED, cp[flip])].astype(np.int32)
         lat = lat[~(prev_c | next_c)]
         if lat.size == 0:
             break
@@ -202,12 +202,18 @@ def segment(texts: list[str]) -> Segments:
     letter_tab, script_tab = _tables()
     n_docs = len(texts)
     joined = "\x00".join(texts) + "\x00"
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4").astype(np.int64)
-    doc = np.cumsum(cp == 0) - (cp == 0)  # doc id of every code point
-    bmp = cp < 0x10000
-    cpb = np.where(bmp, cp, 0)
-    is_letter = np.where(bmp, letter_tab[cpb], (cp >= 0x20000) & (cp <= 0x323AF))
-    script = np.where(bmp, script_tab[cpb], 17).astype(np.int64)
+    cp = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4").astype(np.int32)
+    zero = cp == 0
+    doc = np.cumsum(zero, dtype=np.int32)  # doc id (+1 on the separators themselves)
+    doc -= zero
+    if int(cp.max()) < 0x10000:
+        is_letter = letter_tab[cp]
+        script = script_tab[cp].astype(np.int32)
+    else:
+        bmp = cp < 0x10000
+        cpb = np.where(bmp, cp, 0)
+        is_letter = np.where(bmp, letter_tab[cpb], (cp >= 0x20000) & (cp <= 0x323AF))
+        script = np.where(bmp, script_tab[cpb], 17).astype(np.int32)
     script[~is_letter] = 0
     # combining marks inherit the script of the preceding letter
     inherit = script == _INHERIT
@@ -223,7 +229,7 @@ def segment(texts: list[str]) -> Segments:
         e = np.zeros(0, dtype=np.int64)
         return Segments(np.array([SPACE], dtype=np.uint64), e, e, e, e, np.zeros(0, dtype=np.uint8), n_docs)
     ls = script[li]
-    ld = doc[li]
+    ld = doc[li].astype(np.int64)
     new = np.ones(li.size, dtype=np.bool_)
     new[1:] = (li[1:] != li[:-1] + 1) | (ls[1:] != ls[:-1]) | (ld[1:] != ld[:-1])
     # cap the letters scored per document

@@ -132,7 +132,7 @@ class LanguageDetector:
 
             return detect_with_langdetect(texts, [self._all[i] for i in allowed])
         out: list[LanguageResult] = []
-        step = 2000  # bound the memory of one vectorised pass
+        step = 1000  # bound the memory of one vectorised pass
         for i in range(0, len(texts), step):
             out.extend(self._detect_native(texts[i : i + step], allowed))
         return out
@@ -153,23 +153,26 @@ class LanguageDetector:
         per_script = tx.script_counts(seg)
         supported = letters - per_script[:, list(_UNSUPPORTED_SCRIPTS)].sum(axis=1)
         probs = self._calibrate(scores[:, allowed], letters, allowed)
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :3]
+        top = allowed[order[:, 0]]
+        top_p = np.round(np.take_along_axis(probs, order, axis=1), 4)
+        maybe_mixed = self._maybe_mixed(ws, bounds, has, top, allowed)
         sc = model.scoring
+        names = [self._all[int(i)] for i in allowed]
+        order_l, top_p_l, sup_l = order.tolist(), top_p.tolist(), (supported > 0).tolist()
         results: list[LanguageResult] = []
         for d in range(n_docs):
-            if supported[d] <= 0:
+            if not sup_l[d]:
                 results.append(UND)
                 continue
-            p = probs[d]
-            order = np.argsort(-p, kind="stable")[:3]
-            top = int(allowed[order[0]])
-            cands = tuple((self._all[int(allowed[j])], round(float(p[j]), 4)) for j in order)
+            cands = tuple((names[j], p) for j, p in zip(order_l[d], top_p_l[d], strict=True))
             second = None
-            if allowed.size > 1 and bounds[d + 1] - bounds[d] >= 2:
+            if maybe_mixed[d]:
                 w0, w1 = int(bounds[d]), int(bounds[d + 1])
                 c = secondary_language(
                     ws[w0:w1],
                     seg.word_len[w0:w1],
-                    top,
+                    int(top[d]),
                     allowed,
                     sc["mix_switch"],
                     sc["mix_gain"],
@@ -177,8 +180,32 @@ class LanguageDetector:
                     int(sc["mix_letters"]),
                 )
                 second = self._all[c] if c is not None else None
-            results.append(LanguageResult(self._all[top], cands[0][1], cands, second))
+            results.append(LanguageResult(cands[0][0], cands[0][1], cands, second))
         return results
+
+    def _maybe_mixed(
+        self,
+        ws: npt.NDArray[np.float32],
+        bounds: npt.NDArray[np.int64],
+        has: npt.NDArray[np.bool_],
+        top: npt.NDArray[np.int64],
+        allowed: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.bool_]:
+        """Texts that can hold a second language: the words that another language wins must
+        gain at least ``mix_gain + mix_switch`` over the primary in total (an upper bound)."""
+        assert self._model is not None
+        sc = self._model.scoring
+        n_docs = bounds.size - 1
+        out = np.zeros(n_docs, dtype=np.bool_)
+        if allowed.size < 2 or ws.shape[0] == 0:
+            return out
+        doc_of_word = np.repeat(np.arange(n_docs), np.diff(bounds))
+        best = ws[:, allowed].max(axis=1)
+        adv = np.maximum(best - ws[np.arange(ws.shape[0]), top[doc_of_word]], 0.0)
+        total = np.zeros(n_docs)
+        total[has] = np.add.reduceat(adv.astype(np.float64), bounds[:-1][has])
+        n_words = np.diff(bounds)
+        return (total >= float(sc["mix_gain"]) + float(sc["mix_switch"])) & (n_words >= 2)
 
     def _calibrate(
         self, scores: npt.NDArray[np.float64], letters: npt.NDArray[np.float64], allowed: npt.NDArray[np.int64]

@@ -98,7 +98,9 @@ def evaluate_public(tone_model: Any, public: pd.DataFrame) -> dict[str, Any]:
         [g.sample(n=min(len(g), PUBLIC_TEST_CAP), random_state=0) for _, g in test.groupby("source", sort=True)],
         ignore_index=True,
     )
-    test["tone_pred"] = tone_model.predict(test[["text", "lang"]])
+    from .train import tone_inputs
+
+    test["tone_pred"] = tone_model.predict(tone_inputs(test))
     out: dict[str, Any] = {}
     for source, g in test.groupby("source", sort=True):
         labels = [t for t in TONES if t in set(g["tone"])]

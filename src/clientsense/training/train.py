@@ -1,7 +1,8 @@
 """One-command, reproducible training of the shipped models (``clientsense train``).
 
 Tone: public corpora (train splits, capped per source × class) + the authored corpus' train split
-(up-weighted, in-domain), class-balanced; then one temperature per language fitted on the
+(up-weighted, in-domain), class-balanced, stacked with the signal flags by a meta model trained
+on the authored rows' out-of-fold scores; then one temperature per language fitted on the
 authored dev split. (A cross-validated Platt calibrator was tried first: it pulled predictions
 back to the public corpora's class prior and cut abusive recall, so it is not used.)
 Client type: a stacked model on the authored corpus' train split — the text classifier's
@@ -27,7 +28,7 @@ from ..artifacts import write_manifest
 from ..classify import StackedClassifier, TextClassifier
 from ..config import CLIENT_TYPE_FILE, TONE_FILE
 from ..config import TRAINING_META_FILE as META_FILE
-from ..features import TextFeaturizer, client_type_frame, side_columns
+from ..features import TextFeaturizer, side_columns, side_frame, signal_columns
 from ..signals import extract_signals
 from .corpora import READERS, file_hashes, load_public
 from .corpus import load_corpus
@@ -46,6 +47,7 @@ class TrainConfig:
     tone_alpha: float = 1e-5
     client_type_C: float = 8.0
     stack_C: float = 1.0
+    tone_stack_C: float = 0.3
     seed: int = 0
     evaluate: bool = True
 
@@ -87,21 +89,34 @@ def _corpus_hashes(root: Path) -> dict[str, str]:
     }
 
 
-def fit_tone(frame: pd.DataFrame, cfg: TrainConfig) -> TextClassifier:
-    model = TextClassifier(
-        featurizer=TextFeaturizer(), solver="sgd", alpha=cfg.tone_alpha, calibration=None, random_state=cfg.seed
-    )
-    return model.fit(frame[["text", "lang"]], frame["tone"], sample_weight=frame["weight"].to_numpy())
-
-
-def client_type_inputs(df: pd.DataFrame, tone: TextClassifier) -> pd.DataFrame:
-    """Text, language, tone probabilities and signal flags of each row of ``df``."""
+def _rows_and_signals(df: pd.DataFrame) -> tuple[list[tuple[str, str]], list[set[str]]]:
     rows = list(zip(df["text"], df["lang"], strict=True))
-    signals = [{s.id for s in extract_signals(t, lang)} for t, lang in rows]
-    return client_type_frame(rows, tone.predict_proba(rows), list(tone.classes_), signals)
+    return rows, [{s.id for s in extract_signals(t, lang)} for t, lang in rows]
 
 
-def fit_client_type(train: pd.DataFrame, tone: TextClassifier, cfg: TrainConfig) -> StackedClassifier:
+def tone_inputs(df: pd.DataFrame) -> pd.DataFrame:
+    """Text, language and signal flags of each row of ``df``."""
+    return side_frame(*_rows_and_signals(df))
+
+
+def client_type_inputs(df: pd.DataFrame, tone: StackedClassifier) -> pd.DataFrame:
+    """Text, language, tone probabilities and signal flags of each row of ``df``."""
+    rows, signals = _rows_and_signals(df)
+    tone_proba = tone.predict_proba(side_frame(rows, signals))
+    return side_frame(rows, signals, tone_proba, list(tone.classes_))
+
+
+def fit_tone(frame: pd.DataFrame, cfg: TrainConfig) -> StackedClassifier:
+    """Text model on public + authored rows; meta model on the authored rows' out-of-fold scores."""
+    text_model = TextClassifier(featurizer=TextFeaturizer(), solver="sgd", alpha=cfg.tone_alpha, random_state=cfg.seed)
+    model = StackedClassifier(
+        text_model, signal_columns(), C=cfg.tone_stack_C, meta_column="in_domain", random_state=cfg.seed
+    )
+    X = tone_inputs(frame).assign(in_domain=(frame["source"] == "authored").to_numpy())
+    return model.fit(X, frame["tone"], sample_weight=frame["weight"].to_numpy())
+
+
+def fit_client_type(train: pd.DataFrame, tone: StackedClassifier, cfg: TrainConfig) -> StackedClassifier:
     text_model = TextClassifier(featurizer=TextFeaturizer(), C=cfg.client_type_C, random_state=cfg.seed)
     model = StackedClassifier(text_model, side_columns(), C=cfg.stack_C, random_state=cfg.seed)
     return model.fit(client_type_inputs(train, tone), train["client_type"])
@@ -116,7 +131,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     tone = fit_tone(frame, cfg)
     dev = corpus[corpus["split"] == "dev"]
     if len(dev):
-        tone.calibrate_per_language(dev[["text", "lang"]], dev["tone"])
+        tone.calibrate_per_language(tone_inputs(dev), dev["tone"])
     client_type = fit_client_type(corpus[corpus["split"] == "train"], tone, cfg)
     if len(dev):
         client_type.calibrate_per_language(client_type_inputs(dev, tone), dev["client_type"])
