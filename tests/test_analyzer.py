@@ -128,3 +128,16 @@ def test_info(analyzer) -> None:  # type: ignore[no-untyped-def]
 def test_detect_language_api() -> None:
     assert clientsense.detect_language("Nadal nie działa, proszę o pomoc").lang == "pl"
     assert clientsense.detect_language("").lang == "und"
+
+
+def test_thread_and_rollup_public_api() -> None:
+    abusive = "You useless idiots, answer me right now."
+    thread = clientsense.analyze_thread(
+        ["Where is my order 5512?", abusive, "Still nothing, you incompetent clowns, morons!"]
+    )
+    assert thread.step.id == "end_relationship" and thread.pattern
+    assert clientsense.analyze_thread([abusive]).step.id == "pause_conversation"
+    assert clientsense.HistoryConfig().min_messages >= 2
+    a = clientsense.analyze("Thanks, all good now")
+    table = clientsense.rollup([("x@example.com", a), ("y@example.com", a)])
+    assert sorted(table["sender"]) == ["x@example.com", "y@example.com"]

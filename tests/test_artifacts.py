@@ -41,3 +41,14 @@ def test_untrusted_model_dir_needs_trusted(tmp_path: Path) -> None:
         Analyzer(tmp_path)
     with pytest.raises(ArtifactError, match="no MANIFEST"):
         Analyzer(tmp_path, trusted=True)
+
+
+def test_rewriting_manifest_keeps_metadata(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "a.bin").write_bytes(b"a")
+    write_manifest(tmp_path, {"version": "1.2.3"})
+    (tmp_path / "b.bin").write_bytes(b"b")
+    write_manifest(tmp_path)
+    doc = json.loads((tmp_path / "MANIFEST.json").read_text())
+    assert doc["version"] == "1.2.3" and set(doc["files"]) == {"a.bin", "b.bin"}

@@ -202,7 +202,9 @@ def test_adversarial_100kb_input_is_fast(ex: SignalExtractor, text: str) -> None
     assert len(text) >= 99_000
     t0 = time.perf_counter()
     ex.extract(text, "und")  # the union of all languages is the slowest case
-    assert time.perf_counter() - t0 < 5.0
+    # A guard against catastrophic backtracking (minutes to hours), not a speed test: speed is
+    # measured in benchmarks/. Linear patterns take ~2 s here even on a loaded 2-core machine.
+    assert time.perf_counter() - t0 < 60.0
 
 
 def _write(tmp_path: Path, body: str, name: str = "xx.toml") -> Path:

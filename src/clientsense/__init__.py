@@ -18,19 +18,25 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .analyzer import Analyzer
+    from .history import HistoryConfig, ThreadAnalysis
 
 __version__ = "0.1.0"
 __all__ = [
     "Analysis",
     "Analyzer",
+    "ClientRollup",
+    "HistoryConfig",
     "LanguageResult",
     "Signal",
     "Span",
     "Step",
+    "ThreadAnalysis",
     "analyze",
     "analyze_many",
+    "analyze_thread",
     "default_analyzer",
     "detect_language",
+    "rollup",
     "score_frame",
 ]
 
@@ -59,6 +65,20 @@ def analyze_many(texts: Iterable[str], batch_size: int | None = None, n_jobs: in
     return default_analyzer().analyze_many(texts, batch_size=batch_size, n_jobs=n_jobs)
 
 
+def analyze_thread(texts: Iterable[str], config: HistoryConfig | None = None) -> ThreadAnalysis:
+    """Analyse one client's messages (oldest first) and judge the whole thread."""
+    from .history import DEFAULT_HISTORY
+
+    return default_analyzer().analyze_thread(texts, config or DEFAULT_HISTORY)
+
+
+def rollup(records: Any, **kwargs: Any) -> pd.DataFrame:
+    """One row per sender (tone counts, problem share, escalation, pattern); see ``clientsense.history.rollup``."""
+    from .history import rollup as _rollup
+
+    return _rollup(records, **kwargs)
+
+
 def detect_language(text: str, languages: Any = None) -> LanguageResult:
     """The language of ``text`` (``und`` when it has no letters)."""
     from .language import detect_language as _detect
@@ -78,4 +98,8 @@ def __getattr__(name: str) -> Any:
         from .analyzer import Analyzer
 
         return Analyzer
+    if name in ("HistoryConfig", "ThreadAnalysis", "ClientRollup"):
+        from . import history
+
+        return getattr(history, name)
     raise AttributeError(f"module 'clientsense' has no attribute {name!r}")

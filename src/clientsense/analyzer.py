@@ -21,6 +21,7 @@ from .classify import StackedClassifier
 from .clean import clean_text
 from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, TONE_FILE, UNDETERMINED, Config
 from .features import side_frame
+from .history import DEFAULT_HISTORY, HistoryConfig, ThreadAnalysis, analyze_thread
 from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
 from .results import Analysis, LanguageResult
@@ -102,6 +103,14 @@ class Analyzer:
                 return
             for result in parallel(delayed(_analyze_in_worker)(self._spec, b) for b in group):
                 yield from result
+
+    def analyze_thread(self, texts: Iterable[str], config: HistoryConfig = DEFAULT_HISTORY) -> ThreadAnalysis:
+        """Analyse one client's messages (oldest first) and judge the thread as a whole.
+
+        The latest message's step becomes ``end_relationship`` only on a persistent pattern
+        (repeated abuse or unworkable demands), as set by ``config``; never from one message.
+        """
+        return analyze_thread(list(self.analyze_many(texts)), self.playbook, config, self.config.fallback_language)
 
     def _batch(self, texts: Sequence[str]) -> list[Analysis]:
         for t in texts:

@@ -39,14 +39,18 @@ def sha256_file(path: Path) -> str:
 
 
 def write_manifest(directory: Path, extra: dict[str, object] | None = None) -> Path:
-    """Record the SHA-256 of every file below ``directory`` (except the manifest itself)."""
+    """Record the SHA-256 of every file below ``directory`` (except the manifest itself).
+
+    Metadata of an existing manifest (e.g. ``version``) is kept unless ``extra`` replaces it.
+    """
+    out = directory / MANIFEST
+    previous = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
     files = {
         p.relative_to(directory).as_posix(): sha256_file(p)
         for p in sorted(directory.rglob("*"))
         if p.is_file() and p.name != MANIFEST and "__pycache__" not in p.parts
     }
-    doc = {"files": files, **(extra or {})}
-    out = directory / MANIFEST
+    doc = {**{k: v for k, v in previous.items() if k != "files"}, **(extra or {}), "files": files}
     out.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return out
 

@@ -260,12 +260,13 @@ class Model:
     def word_scores(self, seg: tx.Segments) -> F32:
         """Per-word score ``log(lam * P_word + (1 - lam) * P_char)`` (n_words x n_langs).
 
-        Repeated words of a batch are scored once.
+        A word's score does not depend on its context, so repeated words of a batch are
+        scored once.
         """
-        h, ok = tx.word_hashes(seg)
+        h, ok, h64 = tx.word_hashes(seg)
         n_words = h.size
         if n_words >= 2:
-            key = np.where(ok, (h.astype(np.int64) << 6) | seg.word_len, -1 - np.arange(n_words))
+            key = np.where(ok, h64, np.arange(n_words, dtype=np.uint64))  # long words: unique
             uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
             if uniq.size < 0.8 * n_words:
                 return self._word_scores(tx.subset(seg, first), h[first], ok[first])[inv]

@@ -19,6 +19,8 @@ from clientsense.language.languages import (
 
 MIN_LETTER_SHARE = 5e-5
 """Letters rarer than this (token share) are taken as foreign to a language."""
+CJK_SCRIPTS = {"zh": ("han",), "ja": ("han", "kana"), "ko": ("hangul", "han")}
+"""Scripts kept for the languages with large character inventories."""
 MIN_SCRIPT_SHARE = 0.02
 """Scripts with a smaller share of a language's letters are taken as foreign to it."""
 
@@ -126,11 +128,7 @@ def alphabet_filter(lang: str, items: list[tuple[str, float]]) -> list[tuple[str
             if c.isalpha():
                 share[c] += f
     if lang in NO_ALPHABET_FILTER:  # thousands of rare but legitimate characters
-        total = sum(share.values()) or 1.0
-        by_script: dict[int, float] = defaultdict(float)
-        for c, v in share.items():
-            by_script[_script(c)] += v / total
-        native = {sc for sc, v in by_script.items() if v >= MIN_SCRIPT_SHARE}
+        native = {tx.SCRIPT_NAMES.index(name) for name in CJK_SCRIPTS[lang]}
         return [(w, f) for w, f in items if all(_script(c) in native or not c.isalpha() for c in tx.clean(w))]
     allowed = _allowed_letters(share)
     return [(w, f) for w, f in items if all(c in allowed or not c.isalpha() for c in tx.clean(w))]

@@ -327,8 +327,9 @@ def hash_strings(grams: list[str]) -> U32:
     return window_hash(cp + np.uint64(1), np.arange(0, cp.size, n), n)
 
 
-def word_hashes(seg: Segments) -> tuple[U32, BoolA]:
-    """Hash of every word (its letters); ``ok`` is False for words longer than MAX_WORD_LEN."""
+def word_hashes(seg: Segments) -> tuple[U32, BoolA, U64]:
+    """Hash of every word (its letters): 32-bit table key, ``ok`` (False for words longer
+    than MAX_WORD_LEN) and a 64-bit identity key (for de-duplication and caching)."""
     n = seg.word_start.size
     h = np.full(n, _WORD_SEED, dtype=np.uint64)
     ln = seg.word_len
@@ -338,7 +339,9 @@ def word_hashes(seg: Segments) -> tuple[U32, BoolA]:
         inside = k < ln
         c = cp1[np.minimum(seg.word_start + k, top)]
         h = np.where(inside, h * _P + c, h)
-    return _finish(h), ln <= MAX_WORD_LEN
+    h64 = h * _MIX1
+    h64 ^= h64 >> _S33
+    return _finish(h), ln <= MAX_WORD_LEN, h64
 
 
 def script_counts(seg: Segments) -> npt.NDArray[np.int64]:

@@ -191,21 +191,23 @@ class LanguageDetector:
         top: npt.NDArray[np.int64],
         allowed: npt.NDArray[np.int64],
     ) -> npt.NDArray[np.bool_]:
-        """Texts that can hold a second language: the words that another language wins must
-        gain at least ``mix_gain + mix_switch`` over the primary in total (an upper bound)."""
+        """Texts that can hold a second language B: the words B wins must gain at least
+        ``mix_gain + mix_switch`` over the primary in total (an upper bound of the Viterbi gain)."""
         assert self._model is not None
         sc = self._model.scoring
         n_docs = bounds.size - 1
         out = np.zeros(n_docs, dtype=np.bool_)
         if allowed.size < 2 or ws.shape[0] == 0:
             return out
-        doc_of_word = np.repeat(np.arange(n_docs), np.diff(bounds))
-        best = ws[:, allowed].max(axis=1)
-        adv = np.maximum(best - ws[np.arange(ws.shape[0]), top[doc_of_word]], 0.0)
-        total = np.zeros(n_docs)
-        total[has] = np.add.reduceat(adv.astype(np.float64), bounds[:-1][has])
         n_words = np.diff(bounds)
-        return (total >= float(sc["mix_gain"]) + float(sc["mix_switch"])) & (n_words >= 2)
+        doc_of_word = np.repeat(np.arange(n_docs), n_words)
+        sub = ws[:, allowed]
+        adv = sub - ws[np.arange(ws.shape[0]), top[doc_of_word]][:, None]
+        np.maximum(adv, 0.0, out=adv)
+        total = np.zeros((n_docs, allowed.size), dtype=np.float32)
+        total[has] = np.add.reduceat(adv, bounds[:-1][has], axis=0)
+        need = float(sc["mix_gain"]) + float(sc["mix_switch"])
+        return np.asarray((total.max(axis=1) >= need) & (n_words >= 2), dtype=np.bool_)
 
     def _calibrate(
         self, scores: npt.NDArray[np.float64], letters: npt.NDArray[np.float64], allowed: npt.NDArray[np.int64]

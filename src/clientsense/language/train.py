@@ -235,7 +235,7 @@ def word_table(
                 acc[fw] += f * fold_w
     best = sorted(acc.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     seg = tx.segment([w for w, _ in best])
-    h, ok = tx.word_hashes(seg)
+    h, ok, _ = tx.word_hashes(seg)
     keep_doc = np.zeros(len(best), dtype=np.bool_)
     # only entries that are a single letter run map cleanly to a runtime word
     nw = np.bincount(seg.word_doc, minlength=len(best))
