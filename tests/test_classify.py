@@ -95,3 +95,13 @@ def test_style_features() -> None:
     calm = style_vector("why is this still broken")
     assert loud[1] > 0.9 and calm[1] == 0.0
     assert loud[5] == 1.0 and calm[5] == 0.0
+
+
+def test_feature_cache_never_mixes_batches() -> None:
+    f = TextFeaturizer(n_char_features=2**10, n_word_features=2**8).fit(TEXTS)
+    a = [("QUIET please!!!", "en"), ("спасибо", "ru")]
+    b = [("calm words here", "en"), ("ВЫ ИДИОТЫ", "ru")]
+    fresh_a = f.transform(a).toarray()
+    f.transform(b)
+    np.testing.assert_array_equal(f.transform(a).toarray(), fresh_a)
+    assert not np.array_equal(f.transform(b).toarray(), fresh_a)

@@ -96,7 +96,9 @@ def as_rows(X: Any) -> list[tuple[str, str]]:
     return rows
 
 
-_LAST_BLOCKS: dict[str, Any] = {}
+_Blocks = tuple[sp.csr_matrix, sp.csr_matrix, list[list[float]]]
+_last_blocks: tuple[tuple[Any, ...], _Blocks] | None = None
+"""The last (key, blocks) computed; replaced in one assignment so threads never mix batches."""
 
 
 class TextFeaturizer(TransformerMixin, BaseEstimator):
@@ -148,22 +150,25 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
             norm=None,
         )
 
-    def _blocks(self, X: Any) -> tuple[sp.csr_matrix, sp.csr_matrix, list[tuple[str, str]]]:
-        """Hashed character and word counts. Pure in (params, rows): the last result is reused,
-        so classifiers sharing these settings featurize a batch once."""
+    def _blocks(self, X: Any) -> tuple[_Blocks, list[tuple[str, str]]]:
+        """Hashed character and word counts and style vectors. Pure in (params, rows): the last
+        result is reused, so classifiers sharing these settings featurize a batch once."""
+        global _last_blocks
         rows = as_rows(X)
         key = (self.char_ngram_range, self.word_ngram_range, self.n_char_features, self.n_word_features, tuple(rows))
-        cached = _LAST_BLOCKS.get("key")
-        if cached is not None and cached == key:
-            chars, words = _LAST_BLOCKS["value"]
-        else:
-            chars = self._char_vec().transform([fold(t) for t, _ in rows])
-            words = self._word_vec().transform(self._word_tokens(rows))
-            _LAST_BLOCKS.update(key=key, value=(chars, words), styles=None)
-        return chars, words, rows
+        last = _last_blocks
+        if last is not None and last[0] == key:
+            return last[1], rows
+        blocks = (
+            self._char_vec().transform([fold(t) for t, _ in rows]),
+            self._word_vec().transform(self._word_tokens(rows)),
+            [style_vector(t) for t, _ in rows],
+        )
+        _last_blocks = (key, blocks)
+        return blocks, rows
 
     def fit(self, X: Any, y: Any = None) -> TextFeaturizer:
-        chars, words, _ = self._blocks(X)
+        (chars, words, _), _ = self._blocks(X)
         self.char_idf_ = TfidfTransformer(sublinear_tf=True).fit(chars)
         self.word_idf_ = TfidfTransformer(sublinear_tf=True).fit(words)
         self.n_features_out_ = self.n_char_features + self.n_word_features + self._n_dense()
@@ -174,13 +179,9 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> sp.csr_matrix:
         check_is_fitted(self, "char_idf_")
-        chars, words, rows = self._blocks(X)
+        (chars, words, styles), rows = self._blocks(X)
         blocks = [self.char_idf_.transform(chars), self.word_idf_.transform(words)]
         if self._n_dense():
-            styles = _LAST_BLOCKS.get("styles")
-            if styles is None or len(styles) != len(rows):
-                styles = [style_vector(text) for text, _ in rows]
-                _LAST_BLOCKS["styles"] = styles
             dense = []
             for (_, lang), style in zip(rows, styles, strict=True):
                 vec = list(style) if self.style else []
