@@ -43,7 +43,7 @@ def coerce_text(value: Any) -> tuple[str | None, str | None]:
 
 def analysis_row(a: Analysis, redact: bool = False) -> dict[str, Any]:
     """The flat table row of one :class:`Analysis` (``redact``: mask personal data in free text)."""
-    row = {
+    row: dict[str, Any] = {
         "language": a.language,
         "language_confidence": a.language_confidence,
         "tone": a.tone,
