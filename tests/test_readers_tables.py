@@ -82,3 +82,9 @@ def test_corrupt_parquet_is_a_reader_error(tmp_path: Path) -> None:
 def test_sniffs_jsonl_without_extension(tmp_path: Path) -> None:
     df = read_messages(_write(tmp_path, "export", b'\xef\xbb\xbf {"text": "hi"}\n'))
     assert df["text"].tolist() == ["hi"]
+
+
+def test_utf16_export(tmp_path: Path) -> None:
+    body = "id\ttext\n1\tЗаказ не пришёл\n".encode("utf-16")
+    df = read_messages(_write(tmp_path, "a.tsv", body))
+    assert df["text"].tolist() == ["Заказ не пришёл"]

@@ -3,12 +3,13 @@
 Every record of the file becomes one row, in file order: a record that cannot be parsed (bad
 JSON, a CSV row with more fields than the header) becomes a row whose text is missing and
 whose ``_read_error`` says why. A file that cannot be read as a table at all raises
-:class:`ReaderError`. Text is decoded as UTF-8 (a byte-order mark is dropped; invalid bytes
-become U+FFFD).
+:class:`ReaderError`. Text is decoded as UTF-8, or UTF-16/32 when the file starts with their
+byte-order mark; invalid bytes become U+FFFD.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from pathlib import Path
@@ -39,9 +40,20 @@ def sniff_format(path: Path) -> str:
     return "csv"
 
 
+def _encoding(path: Path) -> str:
+    """UTF-32/UTF-16 when the file starts with their byte-order mark, else UTF-8 (BOM dropped)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8-sig"
+
+
 def _read_jsonl(path: Path, text_col: str) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+    with open(path, encoding=_encoding(path), errors="replace") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -79,7 +91,7 @@ def _column_names(header: list[str]) -> list[str]:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+    with open(path, encoding=_encoding(path), errors="replace", newline="") as fh:
         if path.suffix.lower() == ".tsv":
             sep = "\t"
         else:
