@@ -22,7 +22,7 @@ IBAN_TOKEN = "[iban]"
 CARD_TOKEN = "[card]"
 REDACTION_TOKENS: tuple[str, ...] = (EMAIL_TOKEN, IBAN_TOKEN, CARD_TOKEN, PHONE_TOKEN)
 
-_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}(?![\w-])")
+_EMAIL_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}(?![\w-])")
 # Two letters (country), two check digits, then 11–30 letters/digits, optionally in groups of 4.
 _IBAN_RE = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,4})?(?![\w])")
 _IBAN_COMPACT_RE = re.compile(r"(?<![\w])[A-Z]{2}\d{2}[A-Z0-9]{11,30}(?![\w])")
@@ -37,6 +37,7 @@ _DATE_RE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d
 _MIN_PHONE_DIGITS_INTL = 8
 _MIN_PHONE_DIGITS_LOCAL = 9
 _MAX_PHONE_DIGITS = 15
+_MAX_PASSES = 8
 
 
 def _digits(s: str) -> int:
@@ -90,6 +91,10 @@ def redact(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"redact expects str, got {type(text).__name__}")
     out = text
-    for rx, repl in _STEPS:
-        out = rx.sub(repl, out)
+    for _ in range(_MAX_PASSES):  # a token can free a neighbour (``0000 0000+0000 0000``): repeat to a fixed point
+        before = out
+        for rx, repl in _STEPS:
+            out = rx.sub(repl, out)
+        if out == before:
+            break
     return out
