@@ -17,11 +17,12 @@ import pandas as pd
 import pytest
 
 from clientsense.clean import clean_text
-from clientsense.config import DEFAULT_CONFIG
+from clientsense.config import DEFAULT_CONFIG, MAX_RAW_CHARS
 from clientsense.frame import score_frame
 from clientsense.language import detect_language
 from clientsense.readers import read_messages
 from clientsense.redact import redact
+from clientsense.signals import extract_signals
 
 MB = 1_000_000
 SECONDS = 3.0
@@ -49,6 +50,12 @@ BODIES: dict[str, Callable[[], str]] = {
 }
 
 
+def _signals(text: str) -> object:
+    found = extract_signals(text, "pl")
+    assert found and all(s.span.end <= MAX_RAW_CHARS for s in found)
+    return found
+
+
 def _measure(fn: Callable[[str], object], text: str) -> tuple[object, float, float]:
     fn(text)  # warm-up: lazy loading (tokenizers) is not part of the bound
     tracemalloc.start()
@@ -73,7 +80,9 @@ def test_huge_message_is_analysed_quickly(analyzer, name: str) -> None:  # type:
         assert a.truncated and any(f"of {len(text)} characters" in w for w in a.warnings)  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("fn", [clean_text, detect_language, redact], ids=["clean", "language", "redact"])
+@pytest.mark.parametrize(
+    "fn", [clean_text, detect_language, redact, _signals], ids=["clean", "language", "redact", "signals"]
+)
 def test_stages_on_10mb(fn: Callable[[str], object]) -> None:
     text = "Zamówienie nie dotarło, proszę o zwrot. " * (10 * MB // 40)
     _, took, _ = _measure(fn, text)
