@@ -88,3 +88,9 @@ def test_utf16_export(tmp_path: Path) -> None:
     body = "id\ttext\n1\tЗаказ не пришёл\n".encode("utf-16")
     df = read_messages(_write(tmp_path, "a.tsv", body))
     assert df["text"].tolist() == ["Заказ не пришёл"]
+
+
+def test_jsonl_big_integers_stay_exact(tmp_path: Path) -> None:
+    # found by fuzzing: a column with a missing value became float64 and 2**53 + 1 lost its last digit
+    df = read_messages(_write(tmp_path, "a.jsonl", b'{"text": "a"}\n{"text": "b", "id": 9007199254740993}\n'))
+    assert df["id"].tolist()[1] == 9007199254740993

@@ -65,7 +65,7 @@ def _read_jsonl(path: Path, text_col: str) -> pd.DataFrame:
             except (ValueError, RecursionError) as e:  # RecursionError: absurdly deep nesting
                 msg = "nesting too deep" if isinstance(e, RecursionError) else str(e)
                 rows.append({text_col: None, "_line": n, "_read_error": f"line {n}: {msg}"})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, dtype=object)  # object: no int → float coercion (ids above 2**53 stay exact)
 
 
 def _delimiter(header_line: str) -> str:
