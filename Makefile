@@ -4,8 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared
+FUZZ_EXAMPLES ?= 100000
 
-.PHONY: run test lint typecheck unit train evaluate bench clean
+.PHONY: run test lint typecheck unit train evaluate bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +38,15 @@ train: $(STAMP)
 evaluate: $(STAMP)
 	$(VENV)/bin/clientsense evaluate --split test
 
+## Performance harness: latency, throughput, cold start, RSS, model size, reference tools; updates README.
 bench: $(STAMP)
-	$(PY) benchmarks/bench_throughput.py
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) benchmarks/bench_perf.py
+
+## Long fuzzing run: FUZZ_EXAMPLES (default 100,000) hypothesis examples per entry point.
+fuzz: $(STAMP)
+	CLIENTSENSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CLIENTSENSE_SHARED=$(SHARED) $(PY) -m pytest -q -p no:randomly \
+		tests/test_fuzz.py --hypothesis-show-statistics
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

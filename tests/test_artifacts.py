@@ -52,3 +52,68 @@ def test_rewriting_manifest_keeps_metadata(tmp_path: Path) -> None:
     write_manifest(tmp_path)
     doc = json.loads((tmp_path / "MANIFEST.json").read_text())
     assert doc["version"] == "1.2.3" and set(doc["files"]) == {"a.bin", "b.bin"}
+
+
+def _copy_models(tmp_path: Path) -> Path:
+    import shutil
+
+    dst = tmp_path / "models"
+    shutil.copytree(models_dir(), dst, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
+
+
+def test_tampered_copy_is_refused_before_unpickling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import joblib
+
+    from clientsense.analyzer import Analyzer
+
+    d = _copy_models(tmp_path)
+    with open(d / "tone.joblib", "ab") as fh:
+        fh.write(b"\0")  # one appended byte
+
+    def no_unpickling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("joblib.load was called on an unverified file")
+
+    monkeypatch.setattr(joblib, "load", no_unpickling)
+    with pytest.raises(ArtifactError, match="does not match its manifest hash"):
+        Analyzer(d, trusted=True)
+
+
+def test_missing_listed_file_and_extra_file(tmp_path: Path) -> None:
+    d = _copy_models(tmp_path)
+    (d / "client_type.joblib").unlink()
+    with pytest.raises(ArtifactError, match="missing"):
+        verify_file(d, "client_type.joblib")
+    (d / "evil.joblib").write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")  # a classic malicious pickle
+    with pytest.raises(ArtifactError, match="not listed"):
+        verify_file(d, "evil.joblib")
+
+
+def test_untampered_copy_loads_only_with_trusted(tmp_path: Path) -> None:
+    from clientsense.analyzer import Analyzer
+
+    d = _copy_models(tmp_path)
+    with pytest.raises(ArtifactError, match="trusted=True"):
+        Analyzer(d)
+    a = Analyzer(d, trusted=True)
+    assert a.analyze("Where is my parcel?").language == "en"
+
+
+@pytest.mark.parametrize("body", ["not json", "[1, 2]", '{"files": ["a"]}', '{"files": {"m.joblib": 3}}', "\udcff"])
+def test_malformed_manifest_is_a_clear_error(tmp_path: Path, body: str) -> None:
+    (tmp_path / "m.joblib").write_bytes(b"x")
+    (tmp_path / "MANIFEST.json").write_bytes(body.encode("utf-8", errors="surrogateescape"))
+    with pytest.raises(ArtifactError, match=r"MANIFEST\.json"):
+        verify_file(tmp_path, "m.joblib")
+
+
+def test_language_model_checked_too(tmp_path: Path) -> None:
+    from clientsense.language import LanguageDetector
+
+    d = _copy_models(tmp_path)
+    with open(d / "langid" / "ngrams.npz", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ArtifactError, match="does not match"):
+        LanguageDetector(backend="native", model_dir=d)
+    with pytest.warns(RuntimeWarning, match="falling back to langdetect"):
+        assert LanguageDetector(model_dir=d).backend == "langdetect"

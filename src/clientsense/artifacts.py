@@ -60,7 +60,13 @@ def verify_file(directory: Path, relpath: str) -> Path:
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise ArtifactError(f"no {MANIFEST} in {directory}: refusing to load unverified artifacts")
-    files = json.loads(manifest_path.read_text(encoding="utf-8")).get("files", {})
+    try:
+        doc = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ArtifactError(f"{manifest_path} is unreadable or not JSON: {exc}") from exc
+    files = doc.get("files") if isinstance(doc, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise ArtifactError(f"{manifest_path} has no valid 'files' table of SHA-256 hashes")
     if relpath not in files:
         raise ArtifactError(f"{relpath} is not listed in {manifest_path}")
     path = directory / relpath

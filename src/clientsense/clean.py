@@ -15,8 +15,9 @@ from .config import DEFAULT_CONFIG, Config
 
 URL_RE = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"']{1,2000}", re.IGNORECASE)
 EMAIL_RE = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}\b")
-_SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACES_RE = re.compile(r"[^\S\n]+")  # every whitespace character but the newline (incl. U+1680)
 _NEWLINES_RE = re.compile(r"\n{3,}")
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n"})
 URL_TOKEN = "<url>"
 EMAIL_TOKEN = "<email>"
 
@@ -61,7 +62,7 @@ def clean_text(text: str, config: Config = DEFAULT_CONFIG) -> CleanText:
     original_length = len(text)
     # Cap the raw input first so that pathological bodies cost bounded time.
     raw, cut_raw = cap_length(text, config.max_chars * 4)
-    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    raw = raw.replace("\r\n", "\n").translate(_LINE_BREAKS)
     raw = unicodedata.normalize("NFC", _drop_controls(raw))
     if config.mask_urls:
         raw = URL_RE.sub(URL_TOKEN, raw)

@@ -28,8 +28,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     a = _analyzer(args).analyze(text)
     if args.json:
-        print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(a.to_dict(redact=args.redact), ensure_ascii=False, indent=2))
         return 0
+    from .redact import redact
+
+    mask = redact if args.redact else str
     tone_p = ", ".join(f"{k} {v:.0%}" for k, v in sorted(a.tone_proba.items(), key=lambda kv: -kv[1]))
     print(f"language     {a.language} ({a.language_confidence:.0%})")
     print(f"tone         {a.tone}   [{tone_p}]")
@@ -38,11 +41,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     print(f"advice       {a.step.advice}")
     if a.step.example:
         print(f"example      {a.step.example}")
-    print(f"reason       {a.step.reason}")
+    print(f"reason       {mask(a.step.reason)}")
     if a.step.alternatives:
         print(f"also fine    {', '.join(a.step.alternatives)}")
     for s in a.signals:
-        print(f"signal       {s.id}: '{s.span.text}' [{s.span.start}:{s.span.end}]")
+        print(f"signal       {s.id}: '{mask(s.span.text)}' [{s.span.start}:{s.span.end}]")
     if a.step.aftercare:
         print(f"after-care   {a.step.aftercare}")
     for w in a.warnings:
@@ -80,6 +83,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         analyzer=_analyzer(args),
         n_jobs=args.n_jobs,
         progress=not args.quiet and sys.stderr.isatty(),
+        redact=args.redact,
     )
     read_err = df["_read_error"].notna()
     scored.loc[read_err, "error"] = df.loc[read_err, "_read_error"]
@@ -134,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--rules", help="your own rule table TOML")
         sp.add_argument("--languages", help="restrict language detection, e.g. en,ro")
         sp.add_argument("--advice-language", help="return advice in this language")
+        sp.add_argument(
+            "--redact",
+            action="store_true",
+            help="mask e-mails, phone, IBAN- and card-like numbers in the output (spans keep original offsets)",
+        )
 
     a = sub.add_parser("analyze", help="analyse one message ('-' reads standard input)")
     a.add_argument("text")

@@ -42,6 +42,8 @@ SIGNALS: tuple[str, ...] = (
     "know_better",
 )
 UNDETERMINED = "und"
+MAX_RAW_CHARS = 20_000
+"""No stage reads more than this many leading characters of one message (4 × the default ``max_chars``)."""
 
 
 @dataclass(frozen=True)

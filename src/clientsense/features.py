@@ -37,7 +37,7 @@ STYLE_FEATURES: tuple[str, ...] = (
 )
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=128)  # > the detector's 55 languages: a tokenizer can take seconds to build
 def tokenizer_for(lang: str) -> Any:
     """A cached ``spacy.blank(lang).tokenizer``; ``xx`` (multi-language) when ``lang`` is unknown."""
     import spacy

@@ -41,9 +41,9 @@ def coerce_text(value: Any) -> tuple[str | None, str | None]:
     return None, f"not text: {type(value).__name__}"
 
 
-def analysis_row(a: Analysis) -> dict[str, Any]:
-    """The flat table row of one :class:`Analysis`."""
-    return {
+def analysis_row(a: Analysis, redact: bool = False) -> dict[str, Any]:
+    """The flat table row of one :class:`Analysis` (``redact``: mask personal data in free text)."""
+    row: dict[str, Any] = {
         "language": a.language,
         "language_confidence": a.language_confidence,
         "tone": a.tone,
@@ -60,6 +60,12 @@ def analysis_row(a: Analysis) -> dict[str, Any]:
         "warnings": "; ".join(a.warnings),
         "error": None,
     }
+    if redact:
+        from .redact import redact as _redact
+
+        row["step_reason"] = _redact(row["step_reason"])
+        row["evidence"] = _redact(row["evidence"])
+    return row
 
 
 def results_frame(rows: Iterable[dict[str, Any]], index: pd.Index, prefix: str = "") -> pd.DataFrame:
@@ -89,10 +95,13 @@ def score_frame(
     batch_size: int | None = None,
     n_jobs: int = 1,
     progress: bool = False,
+    redact: bool = False,
 ) -> pd.DataFrame:
     """Return ``df`` with the result columns added (index and row order preserved).
 
     Missing or non-text cells get an ``error`` and empty results; no row is ever dropped.
+    ``redact=True`` masks e-mails, phones, IBAN- and card-like numbers in the text column and in
+    ``evidence`` / ``step_reason`` of the output (the analysis itself sees the original text).
     """
     from . import default_analyzer
 
@@ -112,7 +121,12 @@ def score_frame(
     rows: list[dict[str, Any]] = []
     for _text, err in cells:
         if err is None:
-            rows.append(analysis_row(next(results)))
+            rows.append(analysis_row(next(results), redact))
         else:
             rows.append({c: None for c in RESULT_COLUMNS} | {"error": err})
+    if redact:
+        from .redact import redact as _redact
+
+        df = df.copy()
+        df[text_col] = [_redact(t) if t is not None else v for (t, _e), v in zip(cells, df[text_col], strict=True)]
     return pd.concat([df, results_frame(rows, df.index, prefix)], axis=1)

@@ -97,7 +97,11 @@ class Analysis:
     truncated: bool = False
     warnings: tuple[str, ...] = field(default=())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, redact: bool = False) -> dict[str, Any]:
+        """A plain JSON-able dict. ``redact=True`` masks e-mails, phones, IBAN- and card-like numbers
+        in the text, the span texts and the reason; span offsets still refer to :attr:`text`."""
+        if redact:
+            return _redacted(self.to_dict())
         return {
             "text": self.text,
             "language": self.language,
@@ -111,3 +115,19 @@ class Analysis:
             "truncated": self.truncated,
             "warnings": list(self.warnings),
         }
+
+
+def _redacted(d: dict[str, Any]) -> dict[str, Any]:
+    from .redact import redact
+
+    def spans(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**sp, "text": redact(sp["text"])} for sp in items]
+
+    step = d["step"]
+    return {
+        **d,
+        "text": redact(d["text"]),
+        "step": {**step, "reason": redact(step["reason"]), "evidence": spans(step["evidence"])},
+        "signals": [{**sig, "span": spans([sig["span"]])[0]} for sig in d["signals"]],
+        "redacted": True,
+    }

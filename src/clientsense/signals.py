@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .clean import fold
-from .config import SIGNALS
+from .config import MAX_RAW_CHARS, SIGNALS
 from .results import Signal, Span
 
 try:  # Python 3.11+: the parser moved; ``sre_parse`` still works but warns.
@@ -168,13 +168,14 @@ class SignalExtractor:
         """Signals found in ``text`` (patterns of ``lang``, or of all languages if unknown).
 
         Returns one :class:`Signal` per non-overlapping match (at most
-        :data:`MAX_SPANS_PER_SIGNAL` per id), sorted by span start.
+        :data:`MAX_SPANS_PER_SIGNAL` per id), sorted by span start. Only the first
+        :data:`clientsense.config.MAX_RAW_CHARS` characters are searched.
         """
         if not isinstance(text, str) or not text:
             return ()
         key = lang.lower().replace("_", "-").split("-")[0] if isinstance(lang, str) else _UNION
         rules = self._compiled.get(key) or self._compiled[_UNION]
-        view = _view(text)
+        view = _view(text[:MAX_RAW_CHARS])  # bounded time on any input: spans lie in this prefix
         found: list[Signal] = []
         for sig, rx in rules:
             n = 0
