@@ -40,13 +40,14 @@ _REPLY_START = re.compile(
     re.IGNORECASE,
 )
 _FROM = (
-    r"from|de|od|от|від|von|da|van|från|fra|lähettäjä|feladó|expéditeur|remitente|mittente|absender|"
+    r"from|de la|de|od|от|від|von|da|van|från|fra|lähettäjä|feladó|expéditeur|remitente|mittente|absender|"
     r"expeditor|nadawca|отправитель"
 )
 _HEADER_FIELD = (
     r"sent|date|to|cc|subject|envoyé|envoye|à|a|objet|gesendet|datum|an|betreff|enviado|para|asunto|fecha|"
     r"inviato|oggetto|data|wysłano|wyslano|do|temat|trimis|către|catre|subiect|отправлено|дата|кому|тема|"
-    r"надіслано|verzonden|onderwerp|aan|skickat|ämne|sendt|emne|til|till|reply-to|копия"
+    r"надіслано|verzonden|onderwerp|aan|skickat|ämne|sendt|emne|til|till|reply-to|копия|risposta|antwort an|"
+    r"répondre à|responder a|importance|priorité|wichtigkeit"
 )
 _OUTLOOK_FROM = re.compile(rf"{_Q}(?:{_FROM})\W{{0,2}}\s?:\W{{0,2}}\s*\S", re.IGNORECASE)
 _OUTLOOK_FIELD = re.compile(rf"{_Q}(?:{_HEADER_FIELD})\W{{0,2}}\s?:", re.IGNORECASE)
@@ -94,6 +95,23 @@ def _is_quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
 
 
+def _field_block(lines: list[str], i: int) -> int:
+    """Lines of an Outlook-style ``From:/Sent:/To:/Subject:`` block at ``i`` (blank lines allowed between)."""
+    fields, has_from, j, end = 0, False, i, i
+    while j < len(lines) and j < i + 16:
+        s = lines[j].strip()
+        if s:
+            is_from = bool(_OUTLOOK_FROM.match(s))
+            if not (is_from or _OUTLOOK_FIELD.match(s)):
+                break
+            fields += 1
+            has_from = has_from or is_from
+            end = j + 1
+        j += 1
+    first_from = bool(_OUTLOOK_FROM.match(lines[i].strip()))
+    return end - i if has_from and (fields >= 3 or (first_from and fields >= 2)) else 0
+
+
 def _header_at(lines: list[str], i: int) -> int:
     """How many lines the reply header starting at ``lines[i]`` spans (0: no header there)."""
     line = lines[i].strip()
@@ -101,12 +119,8 @@ def _header_at(lines: list[str], i: int) -> int:
         return 0
     if _SEPARATOR.match(line) or _ONE_LINE_OUTLOOK.match(line) or _DATE_NAME.match(line):
         return 1
-    if _OUTLOOK_FROM.match(line):
-        n = 1
-        while i + n < len(lines) and n < 8 and _OUTLOOK_FIELD.match(lines[i + n].strip()):
-            n += 1
-        fields = sum(1 for nxt in lines[i + 1 : i + 8] if _OUTLOOK_FIELD.match(nxt.strip()))
-        return n if fields >= 2 else 0
+    if _OUTLOOK_FROM.match(line) or _OUTLOOK_FIELD.match(line):
+        return _field_block(lines, i)
     if not (_REPLY_START.match(line) or re.search(r"\d|@", line)):
         return 0
     joined = line
@@ -115,6 +129,8 @@ def _header_at(lines: list[str], i: int) -> int:
             nxt = lines[i + k].strip() if i + k < len(lines) else ""
             if not nxt or (_is_quoted(nxt) and not _CLOSING.match(nxt)):
                 break
+            if not (_REPLY_START.match(line) or re.search(r"[@<]|\d{1,2}:\d{2}", line)):
+                break  # a wrapped header starts like one; a sentence with a number in it does not
             joined = f"{joined} {nxt}"
         if _REPLY_HEADER.match(joined) or ((_REPLY_START.match(line) or "@" in joined) and _VERB_INSIDE.search(joined)):
             return k + 1
@@ -127,14 +143,23 @@ def _strip_tail(lines: list[str]) -> list[str]:
     return lines
 
 
+_FIELD_LINE = re.compile(r"^\W{0,2}[\w .-]{1,30}\W{0,2}\s?:\s")
+
+
+def _next_is_field(lines: list[str], i: int) -> bool:
+    return i + 1 < len(lines) and bool(_FIELD_LINE.match(lines[i + 1]))
+
+
 def _skip_header_block(lines: list[str]) -> list[str]:
     """Lines after a forwarded message's own ``From:/Date:/Subject:`` block."""
-    i = 0
-    while i < len(lines) and not lines[i].strip():
+    i, in_field = 0, False
+    while i < len(lines):
+        line = lines[i]
+        if _FIELD_LINE.match(line):
+            in_field = True
+        elif line.strip() and not (in_field and (line[:1] in (" ", "\t") or _next_is_field(lines, i))):
+            break
         i += 1
-    if i < len(lines) and re.match(r"^\W{0,2}[\w .-]{1,30}\W{0,2}\s?:\s", lines[i]):
-        while i < len(lines) and lines[i].strip():
-            i += 1
     return lines[i:]
 
 
@@ -171,7 +196,7 @@ def strip_reply(text: str, *, signatures: bool = True, _depth: int = 0) -> Reply
     while True:  # a reply written below the quote (bottom-posting) is taken from after the header
         cut, span, forward = _find_cut(lines, start)
         own = _strip_tail([ln for ln in lines[start:cut] if not _is_quoted(ln)])
-        quote_removed = quote_removed or cut < len(lines) or len(own) < cut - start
+        quote_removed = quote_removed or cut < len(lines) or any(_is_quoted(ln) for ln in lines[start:cut])
         if forward or cut == len(lines) or any(ln.strip() for ln in own):
             break
         start = cut + span
