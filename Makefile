@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared
 
-.PHONY: run test lint typecheck unit train evaluate bench clean
+.PHONY: run test lint typecheck unit train evaluate bench bench-email clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ evaluate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_throughput.py
+
+## Email exports: parse/clean/score throughput, RSS on a generated mbox, quote-removal accuracy (EMAIL_RESULTS.md).
+bench-email: $(STAMP)
+	CLIENTSENSE_SHARED=$(SHARED) $(PY) benchmarks/bench_email.py $(BENCH_EMAIL_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -207,3 +207,22 @@ def test_helpdesk_tables_with_column_mapping(tmp_path: Path) -> None:
     assert list(read_export(tmp_path / "t.jsonl", opts))[3].error.startswith("line 4")  # type: ignore[union-attr]
     (tmp_path / "noext").write_text(df.to_csv(index=False))
     assert sniff(tmp_path / "noext", "body") == "csv"
+
+
+def test_fast_mime_path_agrees_with_stdlib_walk(email_root: Path) -> None:
+    import email as stdlib_email
+    from email import policy
+
+    from clientsense.readers import iter_raw
+    from clientsense.readers.mime import _body, _fast_body
+
+    used = 0
+    for path, _row in _inventory(email_root):
+        for item in iter_raw(path):
+            if item.kind in ("eml", "mbox") and isinstance(item.payload, bytes):
+                fast = _fast_body(item.payload)
+                if fast is not None:
+                    used += 1
+                    slow = _body(stdlib_email.message_from_bytes(item.payload, policy=policy.compat32))
+                    assert fast[1].strip() == slow[0].strip() and fast[2] == slow[1], (path, item.index)
+    assert used > 300

@@ -7,8 +7,11 @@ charset-normalizer detects, then UTF-8 with replacement characters — never an 
 
 from __future__ import annotations
 
+import binascii
 import codecs
 import email
+import email.parser
+import quopri
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -205,6 +208,103 @@ def _body(msg: Message) -> tuple[str, str | None, bool]:
     return (html_to_text(text) if from_html else text), cs, from_html
 
 
+_BOUNDARY = re.compile(r'boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_HEADER_PARSER = email.parser.BytesHeaderParser(policy=policy.compat32)
+
+
+def _split(data: bytes) -> tuple[bytes, bytes]:
+    m = _HEAD_END.search(data)
+    return (data, b"") if m is None else (data[: m.start()], data[m.end() :])
+
+
+def _decode_cte(data: bytes, cte: str) -> bytes | None:
+    cte = cte.strip().lower()
+    if cte in ("", "7bit", "8bit", "binary"):
+        return data
+    if cte == "base64":
+        try:
+            return binascii.a2b_base64(data)
+        except (binascii.Error, ValueError):
+            return None
+    if cte == "quoted-printable":
+        return quopri.decodestring(data)
+    return None
+
+
+def _fast_find(head: Message, body: bytes, depth: int) -> tuple[Message, bytes] | bool | None:
+    """The first text/plain (else text/html) leaf under ``head``; ``None``: none; ``False``: unsure, use the stdlib."""
+    raw_ctype = _get(head, "Content-Type")
+    ctype = raw_ctype.split(";")[0].strip().lower() or "text/plain"
+    if ctype.startswith("message/") or ctype in ("multipart/digest", "multipart/report") or (depth and not raw_ctype):
+        return False  # embedded messages, reports and defaulted part types: the stdlib walk decides
+    if ctype.startswith("multipart/"):
+        m = _BOUNDARY.search(_get(head, "Content-Type"))
+        if m is None or depth > 4:
+            return False
+        delim = b"--" + (m.group(1) or m.group(2)).encode("latin-1", errors="replace")
+        if body.find(delim + b"--") < 0:
+            return False
+        chunks = body.split(delim)
+        html: tuple[Message, bytes] | None = None
+        for chunk in chunks[1:]:
+            if chunk.startswith(b"--"):
+                break
+            nl = chunk.find(b"\n")
+            if nl < 0 or chunk[:nl].strip():
+                return False  # the delimiter is not alone on its line
+            part = chunk[nl + 1 :]
+            if part.startswith((b"\n", b"\r\n")):  # no part headers: text/plain by default
+                phead_raw, pbody = b"", part[1 if part.startswith(b"\n") else 2 :]
+            elif _HEAD_END.search(part) is None:
+                return False
+            else:
+                phead_raw, pbody = _split(part)
+            phead = _HEADER_PARSER.parsebytes(phead_raw + b"\n")
+            if phead.defects:
+                return False
+            if pbody.endswith(b"\r\n"):
+                pbody = pbody[:-2]
+            elif pbody.endswith(b"\n"):
+                pbody = pbody[:-1]
+            found = _fast_find(phead, pbody, depth + 1)
+            if found is False:
+                return False
+            if found is None or found is True:
+                continue
+            if _get(found[0], "Content-Type").split(";")[0].strip().lower() in ("", "text/plain"):
+                return found
+            html = html or found
+        return html
+    disp = _get(head, "Content-Disposition").split(";")[0].strip().lower()
+    if ctype not in ("text/plain", "text/html") or disp == "attachment":
+        return None
+    return head, body
+
+
+def _fast_body(data: bytes) -> tuple[Message, str, str | None] | None:
+    """Header-only parse plus a direct walk to the body part; ``None`` when the stdlib parser is needed."""
+    raw_head, body = _split(data)
+    if not body and not raw_head.endswith(b"\n"):
+        return None
+    head = _HEADER_PARSER.parsebytes(raw_head + b"\n")
+    if head.defects:
+        return None
+    found = _fast_find(head, body, 0)
+    if found is False:
+        return None
+    if found is None or found is True:
+        return None
+    part, payload = found
+    decoded = _decode_cte(payload, _get(part, "Content-Transfer-Encoding"))
+    if decoded is None:
+        return None
+    text, cs = decode_bytes(decoded, _charset(part))
+    if _get(part, "Content-Type").split(";")[0].strip().lower() == "text/html":
+        text = html_to_text(text)
+    return head, text, cs
+
+
 def _flags(msg: Message, sender: str | None, subject: str | None) -> tuple[bool, bool]:
     auto = (_get(msg, "Auto-Submitted") or "no").strip().lower() not in ("", "no")
     auto = auto or any(msg.get(h) for h in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress-Reply"))
@@ -241,13 +341,17 @@ def parse_message(
 ) -> EmailRecord:
     """Parse one message; a message that cannot be parsed becomes a record with ``error`` set."""
     try:
-        msg = email.message_from_bytes(data, policy=policy.compat32)
+        fast = _fast_body(data)
+        if fast is None:
+            msg = email.message_from_bytes(data, policy=policy.compat32)
+            body, charset, _ = _body(msg)
+        else:
+            msg, body, charset = fast
         name, address = parseaddr(header_text(msg.get("From")) or "")
         sender = address.lower() or None
         subject = header_text(msg.get("Subject"))
         recipients = ", ".join(a for _, a in getaddresses([header_text(msg.get(h)) or "" for h in ("To", "Cc")]) if a)
         message_id = header_text(msg.get("Message-ID"))
-        body, charset, _ = _body(msg)
         auto, bounce = _flags(msg, sender, subject)
         parts = strip_reply(body) if strip_quotes else None
         direction = OUTBOUND if staff.is_staff(sender) else INBOUND

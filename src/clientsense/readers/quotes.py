@@ -95,6 +95,10 @@ def _is_quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
 
 
+_DIGIT_OR_AT = re.compile(r"\d|@")
+_WRAP_START = re.compile(r"[@<]|\d{1,2}:\d{2}")
+
+
 def _field_block(lines: list[str], i: int) -> int:
     """Lines of an Outlook-style ``From:/Sent:/To:/Subject:`` block at ``i`` (blank lines allowed between)."""
     fields, has_from, j, end = 0, False, i, i
@@ -117,11 +121,15 @@ def _header_at(lines: list[str], i: int) -> int:
     line = lines[i].strip()
     if not line or _is_quoted(line) or len(line) > 400:
         return 0
-    if _SEPARATOR.match(line) or _ONE_LINE_OUTLOOK.match(line) or _DATE_NAME.match(line):
+    colon = ":" in line[:60]
+    if _SEPARATOR.match(line) or (line[0].isdigit() and _DATE_NAME.match(line)):
         return 1
-    if _OUTLOOK_FROM.match(line) or _OUTLOOK_FIELD.match(line):
-        return _field_block(lines, i)
-    if not (_REPLY_START.match(line) or re.search(r"\d|@", line)):
+    if colon and (_ONE_LINE_OUTLOOK.match(line) or _OUTLOOK_FROM.match(line) or _OUTLOOK_FIELD.match(line)):
+        return 1 if _ONE_LINE_OUTLOOK.match(line) else _field_block(lines, i)
+    window = [x.rstrip() for x in lines[i : i + 3]]
+    if not any(x.endswith((":", "-")) for x in window):  # every wrapped reply header ends in ':' (or '----')
+        return 0
+    if not (_REPLY_START.match(line) or _DIGIT_OR_AT.search(line)):
         return 0
     joined = line
     for k in range(3):
@@ -129,7 +137,7 @@ def _header_at(lines: list[str], i: int) -> int:
             nxt = lines[i + k].strip() if i + k < len(lines) else ""
             if not nxt or (_is_quoted(nxt) and not _CLOSING.match(nxt)):
                 break
-            if not (_REPLY_START.match(line) or re.search(r"[@<]|\d{1,2}:\d{2}", line)):
+            if not (_REPLY_START.match(line) or _WRAP_START.search(line)):
                 break  # a wrapped header starts like one; a sentence with a number in it does not
             joined = f"{joined} {nxt}"
         if _REPLY_HEADER.match(joined) or ((_REPLY_START.match(line) or "@" in joined) and _VERB_INSIDE.search(joined)):
