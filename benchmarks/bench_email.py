@@ -52,7 +52,7 @@ def make_message(i: int, lang: str, text: str, rng: random.Random) -> bytes:
         text.encode(charset)
     except UnicodeEncodeError:
         charset = "utf-8"
-    for lines in range(40, -1, -1):
+    for lines in range(min(40, target // 350), -1, -1):
         history = "\n".join(f"> {FILLER.format(ref=i * 7 + k)}" for k in range(lines))
         plain = f"{text}\n\nThanks,\nClient {i}\n-- \nClient {i} | +40 700 000 {i % 1000:03d}\n\n"
         plain += f"On Mon, 2 Jun 2025 at 10:{i % 60:02d}, Support <support@shop.example> wrote:\n{history}\n"
@@ -80,16 +80,22 @@ def make_message(i: int, lang: str, text: str, rng: random.Random) -> bytes:
 
 
 def write_mbox(path: Path, n: int | None = None, size_mb: int | None = None, seed: int = 0) -> tuple[int, int]:
-    """Write an mbox of ``n`` messages (or of about ``size_mb`` MB); returns (messages, bytes)."""
+    """Write an mbox of ``n`` messages (or of about ``size_mb`` MB, cycling 3,000 distinct ones); (messages, bytes)."""
     rng = random.Random(seed)
     texts = corpus()
+    pool: list[bytes] = []
     count = size = 0
     limit = (size_mb or 0) * 1024 * 1024
     with open(path, "wb") as fh:
         for i, (lang, text) in enumerate(itertools.cycle(texts)):
             if (n is not None and i >= n) or (size_mb is not None and size >= limit):
                 break
-            msg = make_message(i, lang, text, rng)
+            if n is not None or len(pool) < 3000:
+                msg = make_message(i, lang, text, rng)
+                if n is None:
+                    pool.append(msg)
+            else:
+                msg = pool[i % len(pool)]
             sep = f"From client{i % 500}@example.com Mon Jun  2 10:{i % 60:02d}:00 2025\n".encode()
             fh.write(sep + msg + b"\n")
             count, size = count + 1, size + len(sep) + len(msg) + 1
@@ -106,24 +112,28 @@ def bench_parse(mbox: Path) -> dict[str, float]:
 
 
 def bench_score(mbox: Path) -> dict[str, float]:
+    """Best of two runs each: the analysis alone on the cleaned texts, then parse + clean + score end to end."""
     import clientsense
     from clientsense.emailscore import score_export_frame
     from clientsense.readers import read_export
 
     analyzer = clientsense.default_analyzer()
-    list(analyzer.analyze_many(["warm up the model"]))
-    t = time.perf_counter()
-    df = score_export_frame(mbox, analyzer=analyzer)
-    dt = time.perf_counter() - t
+    list(analyzer.analyze_many([text for _, text in corpus()[:500]]))  # load every lazy part of the models first
     texts = [r.text or "" for r in read_export(mbox)]
-    t2 = time.perf_counter()
-    list(analyzer.analyze_many(texts))
-    dt2 = time.perf_counter() - t2
+    score_only = end_to_end = float("inf")
+    rows = 0
+    for _ in range(2):
+        t = time.perf_counter()
+        list(analyzer.analyze_many(texts))
+        score_only = min(score_only, time.perf_counter() - t)
+        t = time.perf_counter()
+        rows = len(score_export_frame(mbox, analyzer=analyzer))
+        end_to_end = min(end_to_end, time.perf_counter() - t)
     return {
-        "messages": len(df),
-        "seconds": dt,
-        "per_s": len(df) / dt,
-        "score_only_per_s": len(texts) / dt2,
+        "messages": rows,
+        "seconds": end_to_end,
+        "per_s": rows / end_to_end,
+        "score_only_per_s": len(texts) / score_only,
         "mean_clean_chars": sum(map(len, texts)) / len(texts),
     }
 
