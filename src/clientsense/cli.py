@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from .config import EMAIL_CHUNK_SIZE
+
 
 def _analyzer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .analyzer import Analyzer
@@ -214,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--staff", action="append", default=[], help="our own address or domain (repeatable)")
     em.add_argument("--staff-domain", action="append", default=[], help="our own mail domain (repeatable)")
     em.add_argument("--keep-quotes", action="store_true", help="do not remove quoted history and signatures")
-    em.add_argument("--chunk-size", type=int, default=1000, help="messages per checkpointed chunk")
+    em.add_argument("--chunk-size", type=int, default=EMAIL_CHUNK_SIZE, help="messages per checkpointed chunk")
     em.add_argument("--no-resume", action="store_true", help="ignore a checkpoint left by an interrupted run")
     model_opts(s)
     s.set_defaults(func=cmd_score)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..config import EMAIL_MAX_MESSAGE_BYTES
 from .mailbox import iter_mbox, maildir_files
-from .mime import NO_STAFF, StaffFilter, parse_message, parse_text
+from .mime import NO_STAFF, StaffFilter, decode_bytes, parse_message, parse_text
 from .outlook import parse_msg
 from .records import INBOUND, OUTBOUND, RECORD_COLUMNS, EmailRecord
 from .sniff import sniff
@@ -149,8 +149,6 @@ def parse_raw(item: RawItem, options: ExportOptions | None = None) -> EmailRecor
         if isinstance(item.payload, dict):
             return _row_record(item, item.payload, o)
         if item.kind in ("text", "html"):
-            from .mime import decode_bytes
-
             text, cs = decode_bytes(item.payload, None)
             rec = parse_text(text, item.source, item.index, kind=item.kind, strip_quotes=o.strip_quotes)
             return _with(rec, charset=cs)
@@ -161,8 +159,6 @@ def parse_raw(item: RawItem, options: ExportOptions | None = None) -> EmailRecor
 
 
 def _with(rec: EmailRecord, **changes: Any) -> EmailRecord:
-    from dataclasses import replace
-
     return replace(rec, **changes)
 
 
