@@ -115,6 +115,17 @@ def test_cli_email_export(export: Path, tmp_path: Path, capsys: pytest.CaptureFi
     assert len(pd.read_parquet(out)) == 10 and len(pd.read_csv(clients)) >= 4
     assert main(["score", str(export)]) == 2  # an email export needs -o
     assert "needs -o" in capsys.readouterr().err
+    table = tmp_path / "tickets.csv"
+    pd.DataFrame(
+        {
+            "body": ["Unde este coletul meu?", "Am trimis coletul azi."],
+            "who": ["ana@client.example", "agent@shop.example"],
+        }
+    ).to_csv(table, index=False)
+    args = ["score", str(table), "-o", str(tmp_path / "t.jsonl"), "--text-col", "body", "--sender-col", "who"]
+    assert main([*args, "--staff", "shop.example", "-q"]) == 0
+    rows = pd.read_json(tmp_path / "t.jsonl", lines=True)
+    assert list(rows["direction"]) == ["inbound", "outbound"] and rows["language"].iloc[0] == "ro"
 
 
 def test_dask_path_matches_serial(export: Path, analyzer: Any) -> None:
