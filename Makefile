@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared
 FUZZ_EXAMPLES ?= 100000
 
-.PHONY: run test lint typecheck unit train evaluate bench fuzz clean
+.PHONY: run test lint typecheck unit train evaluate bench bench-email fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	CLIENTSENSE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CLIENTSENSE_SHARED=$(SHARED) $(PY) -m pytest -q -p no:randomly \
 		tests/test_fuzz.py --hypothesis-show-statistics
+
+## Email exports: parse/clean/score throughput, RSS on a generated mbox, quote-removal accuracy (EMAIL_RESULTS.md).
+bench-email: $(STAMP)
+	CLIENTSENSE_SHARED=$(SHARED) $(PY) benchmarks/bench_email.py $(BENCH_EMAIL_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

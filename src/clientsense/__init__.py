@@ -25,6 +25,7 @@ __all__ = [
     "Analysis",
     "Analyzer",
     "ClientRollup",
+    "ExportOptions",
     "HistoryConfig",
     "LanguageResult",
     "Signal",
@@ -36,7 +37,9 @@ __all__ = [
     "analyze_thread",
     "default_analyzer",
     "detect_language",
+    "read_export",
     "rollup",
+    "score_export",
     "score_frame",
 ]
 
@@ -98,6 +101,14 @@ def __getattr__(name: str) -> Any:
         from .analyzer import Analyzer
 
         return Analyzer
+    if name in ("read_export", "ExportOptions"):
+        from . import readers
+
+        return getattr(readers, name)
+    if name == "score_export":
+        from .emailscore import score_export
+
+        return score_export
     if name in ("HistoryConfig", "ThreadAnalysis", "ClientRollup"):
         from . import history
 

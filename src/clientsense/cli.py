@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from .config import EMAIL_CHUNK_SIZE
+
 
 def _analyzer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .analyzer import Analyzer
@@ -71,7 +73,62 @@ def _write_atomic(df, out: Path) -> None:  # type: ignore[no-untyped-def]
             os.unlink(tmp)
 
 
+_EMAIL_FLAGS = ("rollup", "sender_col", "timestamp_col", "thread_col", "staff", "staff_domain", "email")
+
+
+def _is_email_run(args: argparse.Namespace) -> bool:
+    """Mailbox inputs, several inputs, or any email option → the email pipeline; a lone table → the table scorer."""
+    from .readers import sniff
+
+    if len(args.path) > 1 or any(getattr(args, f) for f in _EMAIL_FLAGS):
+        return True
+    p = Path(args.path[0])
+    return p.exists() and sniff(p, args.text_col) not in ("csv", "jsonl", "parquet")
+
+
+def cmd_score_email(args: argparse.Namespace) -> int:
+    from .emailscore import score_export, summary_frame
+    from .readers import ExportOptions
+    from .report import summary_text
+
+    if not args.output:
+        raise ValueError("scoring an email export needs -o/--output (.csv, .jsonl or .parquet)")
+    options = ExportOptions.build(
+        staff_addresses=[a for a in args.staff if "@" in a],
+        staff_domains=[*args.staff_domain, *(a for a in args.staff if "@" not in a)],
+        text_col=args.text_col,
+        sender_col=args.sender_col or "sender",
+        timestamp_col=args.timestamp_col or "timestamp",
+        thread_col=args.thread_col or "thread_id",
+        direction_col=args.direction_col,
+        strip_quotes=not args.keep_quotes,
+    )
+    report = score_export(
+        args.path,
+        args.output,
+        options=options,
+        rollup=args.rollup,
+        analyzer=_analyzer(args),
+        chunk_size=args.chunk_size,
+        n_jobs=args.n_jobs,
+        resume=not args.no_resume,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    if not args.quiet:
+        small = summary_frame(args.output)
+        print(summary_text(small[small["skip_reason"].isna() | (small["skip_reason"] == "error")]))
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items())) or "none"
+        resumed = f", {report.resumed_chunks} chunk(s) resumed from the checkpoint" if report.resumed_chunks else ""
+        print(f"\nwrote {report.rows} rows to {args.output} (not scored: {skipped}){resumed}")
+        if args.rollup:
+            print(f"wrote the per-client rollup to {args.rollup}")
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
+    if _is_email_run(args):
+        return cmd_score_email(args)
+    args.path = args.path[0]
     from .frame import score_frame
     from .readers import read_messages
     from .report import summary_text
@@ -150,12 +207,26 @@ def build_parser() -> argparse.ArgumentParser:
     model_opts(a)
     a.set_defaults(func=cmd_analyze)
 
-    s = sub.add_parser("score", help="score a CSV/JSONL/Parquet file of messages")
-    s.add_argument("path")
+    s = sub.add_parser(
+        "score", help="score a CSV/JSONL/Parquet table, or email exports (mbox, .eml folder, Maildir, .msg)"
+    )
+    s.add_argument("path", nargs="+", help="one or more files or folders; the kind is detected by content")
     s.add_argument("-o", "--output", help="output file (.csv, .jsonl or .parquet)")
     s.add_argument("--text-col", default="text")
     s.add_argument("--n-jobs", type=int, default=1)
     s.add_argument("-q", "--quiet", action="store_true")
+    em = s.add_argument_group("email exports (any of these selects the email pipeline)")
+    em.add_argument("--email", action="store_true", help="treat a helpdesk table as an email export")
+    em.add_argument("--rollup", help="write one row per client sender to this file")
+    em.add_argument("--sender-col", help="helpdesk column with the sender (default: sender)")
+    em.add_argument("--timestamp-col", help="helpdesk column with the time (default: timestamp)")
+    em.add_argument("--thread-col", help="helpdesk column with the thread/ticket id (default: thread_id)")
+    em.add_argument("--direction-col", help="helpdesk column marking agent replies (outbound/agent/staff)")
+    em.add_argument("--staff", action="append", default=[], help="our own address or domain (repeatable)")
+    em.add_argument("--staff-domain", action="append", default=[], help="our own mail domain (repeatable)")
+    em.add_argument("--keep-quotes", action="store_true", help="do not remove quoted history and signatures")
+    em.add_argument("--chunk-size", type=int, default=EMAIL_CHUNK_SIZE, help="messages per checkpointed chunk")
+    em.add_argument("--no-resume", action="store_true", help="ignore a checkpoint left by an interrupted run")
     model_opts(s)
     s.set_defaults(func=cmd_score)
 

@@ -69,3 +69,9 @@ CLIENT_TYPE_FILE = "client_type.joblib"
 TRAINING_META_FILE = "training.json"
 METRICS_FILE = "metrics.json"
 MODEL_CARD_FILE = "MODEL_CARD.md"
+
+# Email exports (clientsense.readers / clientsense.emailscore)
+EMAIL_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+"""A message bigger than this becomes an error row instead of being held in memory."""
+EMAIL_CHUNK_SIZE = 1000
+"""Messages scored and checkpointed together by ``clientsense score`` on an email export."""

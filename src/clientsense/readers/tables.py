@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,48 @@ def read_messages(path: str | Path, text_col: str = "text", fmt: str | None = No
     if "_read_error" not in df.columns:
         df["_read_error"] = None
     return df
+
+
+def iter_table_rows(
+    path: str | Path, fmt: str | None = None, chunksize: int = 10_000
+) -> Iterator[tuple[dict[str, object] | None, str | None]]:
+    """Rows of a CSV/JSONL/Parquet table one at a time, as ``(row, None)`` or ``(None, reason)``.
+
+    Streams in chunks, so memory does not grow with the file; a JSONL line that is not a JSON
+    object is yielded as an error so that it keeps its row.
+    """
+    path = Path(path)
+    fmt = fmt or sniff_format(path)
+    if fmt == "jsonl":
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError as e:
+                    yield None, f"line {n}: {e}"
+                    continue
+                yield (obj, None) if isinstance(obj, dict) else (None, f"line {n}: line is not a JSON object")
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize):
+            for row in batch.to_pylist():
+                yield row, None
+    elif fmt == "csv":
+        sep = "\t" if path.suffix.lower() == ".tsv" else None
+        reader = pd.read_csv(
+            path,
+            sep=sep,
+            engine="python",
+            dtype=str,
+            keep_default_na=False,
+            encoding_errors="replace",
+            chunksize=chunksize,
+        )
+        for chunk in reader:
+            for row in chunk.to_dict(orient="records"):
+                yield {str(k): (v if v != "" else None) for k, v in row.items()}, None
+    else:
+        raise ReaderError(f"unknown format {fmt!r}; use csv, jsonl or parquet")
