@@ -67,3 +67,9 @@ CLIENT_TYPE_FILE = "client_type.joblib"
 TRAINING_META_FILE = "training.json"
 METRICS_FILE = "metrics.json"
 MODEL_CARD_FILE = "MODEL_CARD.md"
+
+# Display and plots (clientsense.display, clientsense.plots)
+TONE_COLORS: dict[str, str] = {"abusive": "#c0392b", "frustrated": "#e67e22", "neutral": "#27ae60"}
+CLIENT_TYPE_COLORS: dict[str, str] = {"client_with_problem": "#2e86c1", "problem_client": "#8e44ad"}
+SIGNAL_COLOR = "#fff3a8"
+"""Background of highlighted signal spans in HTML."""

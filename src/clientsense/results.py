@@ -111,3 +111,16 @@ class Analysis:
             "truncated": self.truncated,
             "warnings": list(self.warnings),
         }
+
+    def __str__(self) -> str:
+        from .display import analysis_text
+
+        return analysis_text(self)
+
+    def _repr_html_(self) -> str:
+        from .display import analysis_html
+
+        return analysis_html(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text("Analysis(...)" if cycle else str(self))
