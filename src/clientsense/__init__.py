@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import pandas_ext  # noqa: F401  (registers the ``df.clientsense`` / ``series.clientsense`` accessors)
 from .results import Analysis, LanguageResult, Signal, Span, Step
 
 if TYPE_CHECKING:
