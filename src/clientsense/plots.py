@@ -165,9 +165,9 @@ def escalation_timeline(
     sev = [SEVERITY.get(t, np.nan) for t in tones]
     ax.plot(xs, sev, color="#999", linewidth=1, zorder=1)
     for tone in TONES:
-        pts = [(x, s) for x, s, t in zip(xs, sev, tones, strict=True) if t == tone]
-        if pts:
-            ax.scatter(*zip(*pts, strict=True), s=70, color=TONE_COLORS[tone], label=tone, zorder=3)
+        px = [x for x, t in zip(xs, tones, strict=True) if t == tone]
+        if px:
+            ax.scatter(px, [SEVERITY[tone]] * len(px), s=70, color=TONE_COLORS[tone], label=tone, zorder=3)
     ax.plot(xs, [2 * p for p in p_abusive], "--", color=TONE_COLORS["abusive"], alpha=0.6, label="P(abusive) × 2")
     ax.set_yticks([0, 1, 2], ["neutral", "frustrated", "abusive"])
     ax.set_ylim(-0.3, 2.3)
