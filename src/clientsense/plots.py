@@ -36,6 +36,10 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return new  # type: ignore[no-any-return]
 
 
+def _legend_right(ax: Axes) -> None:
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+
+
 def _scored(df: pd.DataFrame, prefix: str, cols: Sequence[str]) -> pd.DataFrame:
     need = [prefix + c for c in (*cols, "error")]
     missing = [c for c in need if c not in df.columns]
@@ -65,7 +69,7 @@ def tone_by_language(df: pd.DataFrame, *, prefix: str = "", normalize: bool = Tr
     ax.set_xlim(0, 1.15 if normalize else left.max() * 1.15)
     ax.set_ylabel("language")
     ax.set_title("Tone by language")
-    ax.legend(loc="lower right", fontsize=8)
+    _legend_right(ax)
     return ax
 
 
@@ -99,7 +103,7 @@ def client_type_over_time(
     ax.set_ylabel("share of messages")
     ax.set_xlabel(f"period ({freq})")
     ax.set_title("Client type over time")
-    ax.legend(loc="lower right", fontsize=8)
+    _legend_right(ax)
     return ax
 
 
@@ -172,6 +176,10 @@ def escalation_timeline(
     ax.set_yticks([0, 1, 2], ["neutral", "frustrated", "abusive"])
     ax.set_ylim(-0.3, 2.3)
     ax.set_xlabel("time" if time_col else "message #")
+    if not time_col:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"{name}: {note}", fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
     if isinstance(xs[0], pd.Timestamp):
