@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared
 
-.PHONY: run test lint typecheck unit train evaluate bench clean
+.PHONY: run test lint typecheck unit train evaluate bench notebook clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ evaluate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_throughput.py
+
+## Execute notebooks/explore.ipynb into build/notebook/ (plots as PNG; tone_by_language.png is the README figure).
+notebook: $(STAMP)
+	mkdir -p build/notebook
+	$(VENV)/bin/jupyter-execute notebooks/explore.ipynb --output=../build/notebook/explore
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

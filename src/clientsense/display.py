@@ -58,16 +58,17 @@ def highlight_html(text: str, marks: Iterable[tuple[Span, str]], strong: Iterabl
     return "".join(out)
 
 
-def proba_bars_html(proba: dict[str, float], colors: dict[str, str]) -> str:
-    """One labelled horizontal bar per class (width = probability), best first."""
+def proba_bars_html(proba: dict[str, float], colors: dict[str, str], compact: bool = False) -> str:
+    """One labelled horizontal bar per class (width = probability), best first; ``compact`` for table cells."""
+    label_w, bar_w = ("10.5em", "5em") if compact else ("11em", "12em")
     rows = []
     for label, p in sorted(proba.items(), key=lambda kv: -kv[1]):
         pct = max(0.0, min(float(p), 1.0)) * 100
         color = colors.get(label, "#888")
         rows.append(
             '<div style="display:flex;align-items:center;gap:6px;margin:1px 0">'
-            f'<span style="width:11em;{_MUTED}">{_e(label)}</span>'
-            '<span style="display:inline-block;width:12em;height:0.8em;background:#eee;border-radius:2px">'
+            f'<span style="width:{label_w};{_MUTED}">{_e(label)}</span>'
+            f'<span style="display:inline-block;width:{bar_w};height:0.8em;background:#eee;border-radius:2px">'
             f'<span style="display:block;width:{pct:.1f}%;height:100%;background:{color};border-radius:2px"></span>'
             f"</span><span>{pct:.0f}%</span></div>"
         )
@@ -135,12 +136,16 @@ def table_html(results: Iterable[Analysis], max_rows: int = 100, text_chars: int
     for i, a in enumerate(rows[:max_rows]):
         text = _short(a.text, text_chars)
         marks = [(s.span, s.id) for s in a.signals]
-        tone = f"<b>{_e(a.tone)}</b>{proba_bars_html(a.tone_proba, TONE_COLORS)}"
-        ctype = f"<b>{_e(a.client_type)}</b>{proba_bars_html(a.client_type_proba, CLIENT_TYPE_COLORS)}"
+        tone = f"<b>{_e(a.tone)}</b>{proba_bars_html(a.tone_proba, TONE_COLORS, compact=True)}"
+        ctype = f"<b>{_e(a.client_type)}</b>{proba_bars_html(a.client_type_proba, CLIENT_TYPE_COLORS, compact=True)}"
         cells = [str(i), highlight_html(text, marks, a.step.evidence), _e(a.language), tone, ctype, _e(a.step.id)]
+        styles = ["", "min-width:22em;max-width:36em;", "", "", "", ""]
         body.append(
             "<tr>"
-            + "".join(f'<td style="vertical-align:top;padding:2px 6px;text-align:left">{c}</td>' for c in cells)
+            + "".join(
+                f'<td style="{w}vertical-align:top;padding:2px 6px;text-align:left;border-top:1px solid #eee">{c}</td>'
+                for w, c in zip(styles, cells, strict=True)
+            )
             + "</tr>"
         )
     more = f'<div style="{_MUTED}">… {len(rows) - max_rows} more rows not shown</div>' if len(rows) > max_rows else ""
