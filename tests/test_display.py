@@ -75,6 +75,15 @@ def test_batch_results_table(analyzer) -> None:  # type: ignore[no-untyped-def]
     assert table_html([]).count("<tr>") == 1
 
 
+def test_submodule_reachable_from_package() -> None:
+    import subprocess
+    import sys
+
+    code = "import clientsense; print(clientsense.display.Results.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "Results"
+
+
 def test_thread_display(analyzer) -> None:  # type: ignore[no-untyped-def]
     t = analyzer.analyze_thread(["Where is my order?", "Still nothing, second email!", "You idiots, answer me!"])
     h = t._repr_html_()

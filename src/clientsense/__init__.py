@@ -99,6 +99,10 @@ def __getattr__(name: str) -> Any:
         from .analyzer import Analyzer
 
         return Analyzer
+    if name in ("display", "plots", "spacy_component"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     if name in ("HistoryConfig", "ThreadAnalysis", "ClientRollup"):
         from . import history
 
