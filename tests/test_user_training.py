@@ -71,6 +71,7 @@ def test_scoring_cli_uses_the_retrained_model(trained, tmp_path: Path) -> None: 
     assert len(pd.read_csv(out)) == 25
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 6 rows: SGD stops at max_iter
 def test_jsonl_without_lang_is_detected(tmp_path: Path) -> None:
     rows = [
         {"text": "You idiots, answer me!", "tone": "abusive", "client_type": "problem_client"},
