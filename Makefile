@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared
 FUZZ_EXAMPLES ?= 100000
 
-.PHONY: run test lint typecheck unit train evaluate bench bench-email fuzz clean
+.PHONY: run test lint typecheck unit train evaluate bench bench-email fuzz notebook clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ fuzz: $(STAMP)
 ## Email exports: parse/clean/score throughput, RSS on a generated mbox, quote-removal accuracy (EMAIL_RESULTS.md).
 bench-email: $(STAMP)
 	CLIENTSENSE_SHARED=$(SHARED) $(PY) benchmarks/bench_email.py $(BENCH_EMAIL_ARGS)
+
+## Execute notebooks/explore.ipynb into build/notebook/ (plots as PNG; tone_by_language.png is the README figure).
+notebook: $(STAMP)
+	mkdir -p build/notebook
+	$(VENV)/bin/jupyter-execute notebooks/explore.ipynb --output=../build/notebook/explore
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

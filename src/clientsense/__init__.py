@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import pandas_ext  # noqa: F401  (registers the ``df.clientsense`` / ``series.clientsense`` accessors)
 from .results import Analysis, LanguageResult, Signal, Span, Step
 
 if TYPE_CHECKING:
@@ -109,6 +110,10 @@ def __getattr__(name: str) -> Any:
         from .emailscore import score_export
 
         return score_export
+    if name in ("display", "plots", "spacy_component"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     if name in ("HistoryConfig", "ThreadAnalysis", "ClientRollup"):
         from . import history
 

@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from .features import TextFeaturizer, as_rows
+from .features import TextFeaturizer, as_rows, text_input_tags
 
 
 class _LanguageCalibrated(ClassifierMixin, BaseEstimator):
@@ -29,6 +29,12 @@ class _LanguageCalibrated(ClassifierMixin, BaseEstimator):
 
     def _raw_proba(self, X: Any) -> np.ndarray:
         raise NotImplementedError
+
+    def __sklearn_tags__(self) -> Any:
+        return text_input_tags(super().__sklearn_tags__())
+
+    def _more_tags(self) -> dict[str, Any]:  # scikit-learn < 1.6
+        return {"X_types": ["string"]}
 
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "classes_")
@@ -166,6 +172,8 @@ class StackedClassifier(_LanguageCalibrated):
         self.random_state = random_state
 
     def _side(self, X: Any) -> np.ndarray:
+        if not self.side_columns and self.meta_column is None:
+            return np.zeros((len(as_rows(X)), 0))
         missing = [c for c in self.side_columns if c not in getattr(X, "columns", ())]
         if missing:
             raise ValueError(f"StackedClassifier needs a DataFrame with columns {missing}")

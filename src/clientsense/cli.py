@@ -159,11 +159,28 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if Path(args.data).is_file():
+        return _train_user(args)
     from .training.train import TrainConfig, train
 
-    cfg = TrainConfig(shared_root=Path(args.shared), corpus_root=Path(args.data), out_dir=Path(args.out))
+    cfg = TrainConfig(shared_root=Path(args.shared), corpus_root=Path(args.data), out_dir=Path(args.out or "models"))
     meta = train(cfg)
     print(f"trained model {meta['version']} into {cfg.out_dir}")
+    return 0
+
+
+def _train_user(args: argparse.Namespace) -> int:
+    from .training.user import train_on_labelled
+
+    out = Path(args.out or f"{Path(args.data).stem}_model")
+    meta = train_on_labelled(Path(args.data), out)
+    counts = "; ".join(
+        f"{k}: " + ", ".join(f"{lab} {n}" for lab, n in v.items()) for k, v in meta["label_counts"].items()
+    )
+    print(f"trained model {meta['version']} on {meta['rows']} labelled rows ({counts}) into {out}")
+    print(
+        f"use it with: clientsense score FILE --models {out} --trusted   (Python: Analyzer(models=..., trusted=True))"
+    )
     return 0
 
 
@@ -234,10 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     model_opts(i)
     i.set_defaults(func=cmd_info)
 
-    t = sub.add_parser("train", help="rebuild the models from the corpora (reproducible)")
+    t = sub.add_parser(
+        "train",
+        help="rebuild the models from the corpora, or retrain on your own labelled file (--data FILE --out DIR)",
+    )
     t.add_argument("--shared", default="../shared/corpora")
-    t.add_argument("--data", default="data/corpus")
-    t.add_argument("--out", default="models")
+    t.add_argument(
+        "--data",
+        default="data/corpus",
+        help="the authored corpus directory, or a CSV/JSONL/Parquet file with text, tone, client_type[, lang, step]",
+    )
+    t.add_argument("--out", help="output directory (default: models/, or FILE-stem_model for a labelled file)")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="evaluate a model on the authored corpus")

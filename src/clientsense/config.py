@@ -75,3 +75,9 @@ EMAIL_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 """A message bigger than this becomes an error row instead of being held in memory."""
 EMAIL_CHUNK_SIZE = 1000
 """Messages scored and checkpointed together by ``clientsense score`` on an email export."""
+
+# Display and plots (clientsense.display, clientsense.plots)
+TONE_COLORS: dict[str, str] = {"abusive": "#c0392b", "frustrated": "#e67e22", "neutral": "#27ae60"}
+CLIENT_TYPE_COLORS: dict[str, str] = {"client_with_problem": "#2e86c1", "problem_client": "#8e44ad"}
+SIGNAL_COLOR = "#fff3a8"
+"""Background of highlighted signal spans in HTML."""

@@ -84,6 +84,8 @@ def as_rows(X: Any) -> list[tuple[str, str]]:
         langs = X["lang"].tolist() if "lang" in X.columns else ["xx"] * len(texts)
         return [(str(t), str(lg)) for t, lg in zip(texts, langs, strict=True)]
     if isinstance(X, np.ndarray) and X.ndim == 2:
+        if X.shape[1] != 2:
+            raise ValueError(f"a 2-D array input must have 2 columns (text, lang), got {X.shape[1]}")
         return [(str(r[0]), str(r[1])) for r in X]
     rows: list[tuple[str, str]] = []
     for item in X:
@@ -94,6 +96,14 @@ def as_rows(X: Any) -> list[tuple[str, str]]:
         else:
             raise TypeError(f"expected a text or a (text, lang) pair, got {type(item).__name__}")
     return rows
+
+
+def text_input_tags(tags: Any) -> Any:
+    """scikit-learn (≥ 1.6) tags of an estimator over texts: strings or ``(text, lang)`` rows, not numbers."""
+    tags.input_tags.one_d_array = True
+    tags.input_tags.two_d_array = False
+    tags.input_tags.string = True
+    return tags
 
 
 _Blocks = tuple[sp.csr_matrix, sp.csr_matrix, list[list[float]]]
@@ -122,6 +132,14 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         self.n_word_features = n_word_features
         self.style = style
         self.lang_feature = lang_feature
+
+    def __sklearn_tags__(self) -> Any:
+        tags = text_input_tags(super().__sklearn_tags__())
+        tags.requires_fit = True
+        return tags
+
+    def _more_tags(self) -> dict[str, Any]:  # scikit-learn < 1.6
+        return {"X_types": ["string"]}
 
     def _char_vec(self) -> HashingVectorizer:
         return HashingVectorizer(

@@ -130,6 +130,19 @@ class ThreadAnalysis:
             **{k: getattr(self, k) for k in scalars},
         }
 
+    def __str__(self) -> str:
+        from .display import thread_text
+
+        return thread_text(self)
+
+    def _repr_html_(self) -> str:
+        from .display import thread_html
+
+        return thread_html(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text("ThreadAnalysis(...)" if cycle else str(self))
+
 
 def analyze_thread(
     analyses: Sequence[Analysis],

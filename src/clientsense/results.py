@@ -116,6 +116,19 @@ class Analysis:
             "warnings": list(self.warnings),
         }
 
+    def __str__(self) -> str:
+        from .display import analysis_text
+
+        return analysis_text(self)
+
+    def _repr_html_(self) -> str:
+        from .display import analysis_html
+
+        return analysis_html(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text("Analysis(...)" if cycle else str(self))
+
 
 def _redacted(d: dict[str, Any]) -> dict[str, Any]:
     from .redact import redact
