@@ -117,3 +117,27 @@ def test_language_model_checked_too(tmp_path: Path) -> None:
         LanguageDetector(backend="native", model_dir=d)
     with pytest.warns(RuntimeWarning, match="falling back to langdetect"):
         assert LanguageDetector(model_dir=d).backend == "langdetect"
+
+
+def test_step_model_is_verified_and_optional(tmp_path: Path) -> None:
+    import json
+
+    from clientsense.analyzer import Analyzer
+
+    shipped = Analyzer()
+    assert shipped.step_model is not None and shipped.info()["step_model"]
+    d = _copy_models(tmp_path)
+    (d / "step.joblib").unlink()
+    doc = json.loads((d / "MANIFEST.json").read_text())
+    del doc["files"]["step.joblib"]
+    (d / "MANIFEST.json").write_text(json.dumps(doc))
+    a = Analyzer(d, trusted=True)  # a directory without a step model falls back to the rule steps
+    assert a.step_model is None and not a.info()["step_model"]
+    r = a.analyze("Thank you so much, all sorted now!")
+    assert r.step.id == "follow_up" and "step model" not in r.step.reason
+    # Listed but tampered: refused like any other artifact.
+    d2 = _copy_models(tmp_path / "second")
+    with open(d2 / "step.joblib", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ArtifactError, match="does not match its manifest hash"):
+        Analyzer(d2, trusted=True)

@@ -146,3 +146,35 @@ def test_override_playbook_roundtrip(tmp_path: Path) -> None:
     f.write_text(doc, encoding="utf-8")
     p = Policy(load_playbook(f), load_rules())
     assert p.recommend("neutral", "client_with_problem", P, [sig("gratitude")], "en").title == "Say thanks back"
+
+
+def test_deferring_rule_lets_the_step_model_choose(policy: Policy) -> None:
+    proba = {s: 0.0 for s in STEPS} | {"apologize_and_fix": 0.7, "offer_simple_solution": 0.2, "follow_up": 0.1}
+    found = [sig("business_at_fault", "arrived broken"), sig("refund_request", "money back")]
+    step = policy.recommend("frustrated", "client_with_problem", P, found, "en", step_proba=proba)
+    assert step.id == "apologize_and_fix"  # the "refund" rule matched first, but it defers
+    assert step.alternatives == ("offer_simple_solution",)  # runner-up ≥ 15 %; follow_up (10 %) is not
+    assert [e.text for e in step.evidence] == ["arrived broken"]  # evidence follows the chosen step
+    assert "rule 'refund'" in step.reason and "step model: apologize_and_fix 70%" in step.reason
+    # Without a step model the same rule's own step stands.
+    assert policy.recommend("frustrated", "client_with_problem", P, found, "en").id == "offer_simple_solution"
+
+
+def test_safety_rules_override_the_step_model(policy: Policy) -> None:
+    proba = {s: 0.0 for s in STEPS} | {"follow_up": 1.0}
+    abuse = policy.recommend("abusive", "problem_client", P, [sig("insult")], "en", step_proba=proba)
+    legal = policy.recommend("frustrated", "client_with_problem", P, [sig("threat_legal")], "en", step_proba=proba)
+    assert (abuse.id, legal.id) == ("pause_conversation", "escalate_to_supervisor")
+    assert "step model" not in abuse.reason
+
+
+def test_defer_to_model_must_be_boolean(tmp_path: Path) -> None:
+    f = tmp_path / "rules.toml"
+    f.write_text('[[rule]]\nid="d"\nstep="listen_and_restate"\nreason="d"\ndefer_to_model="yes"\n')
+    with pytest.raises(PlaybookError, match="defer_to_model must be true or false"):
+        load_rules(f)
+    f.write_text('[[rule]]\nid="d"\nstep="listen_and_restate"\nreason="d"\ndefer_to_model=false\n')
+    p = Policy(load_playbook(), load_rules(f))
+    assert p.recommend("neutral", "client_with_problem", P, [], "en", step_proba={"follow_up": 1.0}).id == (
+        "listen_and_restate"
+    )

@@ -19,7 +19,7 @@ import numpy as np
 from .artifacts import ArtifactError, models_dir, verify_file
 from .classify import StackedClassifier
 from .clean import clean_text
-from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, TONE_FILE, UNDETERMINED, Config
+from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, STEP_FILE, TONE_FILE, UNDETERMINED, Config
 from .features import side_frame
 from .history import DEFAULT_HISTORY, HistoryConfig, ThreadAnalysis, analyze_thread
 from .language import LanguageDetector
@@ -62,6 +62,9 @@ class Analyzer:
         self._spec = (str(self.models_path), playbook, rules, self.config.languages, advice_language, trusted)
         self.tone_model: StackedClassifier = self._load(TONE_FILE, StackedClassifier)
         self.client_type_model: StackedClassifier = self._load(CLIENT_TYPE_FILE, StackedClassifier)
+        self.step_model: StackedClassifier | None = (
+            self._load(STEP_FILE, StackedClassifier) if _listed(self.models_path, STEP_FILE) else None
+        )
         self.detector = LanguageDetector(languages=self.config.languages)
         self.signals = SignalExtractor()
         self.playbook = load_playbook(Path(playbook) if playbook else None)
@@ -125,15 +128,26 @@ class Analyzer:
         found = [self.signals.extract(text, lang) for text, lang in rows]
         flags = [{s.id for s in f} for f in found]
         tone_p = self.tone_model.predict_proba(side_frame(rows, flags))
-        type_p = self.client_type_model.predict_proba(side_frame(rows, flags, tone_p, list(self.tone_model.classes_)))
+        X = side_frame(rows, flags, tone_p, list(self.tone_model.classes_))
+        type_p = self.client_type_model.predict_proba(X)
+        step_p: Sequence[np.ndarray | None] = [None] * len(rows)
+        if self.step_model is not None:
+            problem = list(self.client_type_model.classes_).index("problem_client")
+            step_p = list(self.step_model.predict_proba(X.assign(p_problem_client=type_p[:, problem])))
         out = []
-        for c, lr, signals, tp, cp in zip(cleaned, langs, found, tone_p, type_p, strict=True):
+        for c, lr, signals, tp, cp, sp in zip(cleaned, langs, found, tone_p, type_p, step_p, strict=True):
             tone_proba = _proba_dict(self.tone_model.classes_, tp)
             type_proba = _proba_dict(self.client_type_model.classes_, cp)
             tone = max(tone_proba, key=tone_proba.__getitem__)
             client_type = max(type_proba, key=type_proba.__getitem__)
             step = self.policy.recommend(
-                tone, client_type, {**tone_proba, **type_proba}, signals, lr.lang, self.advice_language
+                tone,
+                client_type,
+                {**tone_proba, **type_proba},
+                signals,
+                lr.lang,
+                self.advice_language,
+                step_proba=None if sp is None or self.step_model is None else _proba_dict(self.step_model.classes_, sp),
             )
             warnings = []
             if not c.has_letters:
@@ -172,8 +186,21 @@ class Analyzer:
             "advice_languages": list(self.playbook.languages),
             "tone_classes": self.tone_model.classes_.tolist(),
             "client_type_classes": self.client_type_model.classes_.tolist(),
+            "step_model": self.step_model is not None,
+            "step_classes": self.step_model.classes_.tolist() if self.step_model is not None else [],
             "per_language_calibration": sorted(self.tone_model.lang_calibrators_),
         }
+
+
+def _listed(directory: Path, name: str) -> bool:
+    """Whether the model directory ships ``name`` (optional artifacts, e.g. the step model)."""
+    import json
+
+    try:
+        files = json.loads((directory / "MANIFEST.json").read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return False  # verify_file on the required artifacts reports a broken manifest
+    return isinstance(files, dict) and name in files
 
 
 def _proba_dict(classes: np.ndarray, row: np.ndarray) -> dict[str, float]:

@@ -41,6 +41,23 @@ SIGNALS: tuple[str, ...] = (
     "disrespect_time",
     "know_better",
 )
+STEP_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "listen_and_restate": ("urgency", "repeat_contact"),
+    "apologize_and_fix": ("business_at_fault",),
+    "offer_simple_solution": ("refund_request", "business_at_fault"),
+    "set_expectations": ("status_question", "urgency"),
+    "refer_to_agreement": ("references_agreement", "payment_refusal", "scope_creep"),
+    "set_boundaries": ("demand_outside_terms", "scope_creep", "disrespect_time", "payment_refusal"),
+    "stay_professional": ("know_better", "disrespect_time", "threat_public"),
+    "pause_conversation": ("insult", "profanity"),
+    "escalate_to_supervisor": ("threat_legal", "manager_request", "threat_public"),
+    "go_extra_mile": ("hardship",),
+    "end_relationship": ("insult", "demand_outside_terms"),
+    "follow_up": ("gratitude",),
+}
+"""Signals cited as evidence when the step model (not a hand rule) picks a step."""
+STEP_MODEL_ALTERNATIVE_MIN_P = 0.15
+"""A step model's runner-up is offered as an alternative when its probability reaches this."""
 UNDETERMINED = "und"
 MAX_RAW_CHARS = 20_000
 """No stage reads more than this many leading characters of one message (4 × the default ``max_chars``)."""
@@ -66,6 +83,7 @@ DEFAULT_CONFIG = Config()
 
 TONE_FILE = "tone.joblib"
 CLIENT_TYPE_FILE = "client_type.joblib"
+STEP_FILE = "step.joblib"
 TRAINING_META_FILE = "training.json"
 METRICS_FILE = "metrics.json"
 MODEL_CARD_FILE = "MODEL_CARD.md"

@@ -226,6 +226,11 @@ def side_columns() -> tuple[str, ...]:
     return tuple(f"p_{t}" for t in TONES) + signal_columns()
 
 
+def step_columns() -> tuple[str, ...]:
+    """The step model's side features: tone probabilities, signal flags, problem-client probability."""
+    return (*side_columns(), "p_problem_client")
+
+
 def side_frame(
     rows: Sequence[tuple[str, str]],
     signals: Sequence[set[str]],

@@ -15,7 +15,7 @@ PLAYBOOK_FILE = "playbook.toml"
 RULES_FILE = "rules.toml"
 _RULE_HEADER = r"^\[\[rule\]\]"
 _RULE_KEYS = {"id", "step", "reason", "alternatives", "evidence", "tone", "client_type",
-              "signals_any", "signals_all", "signals_none", "min_proba"}  # fmt: skip
+              "signals_any", "signals_all", "signals_none", "min_proba", "defer_to_model"}  # fmt: skip
 
 
 class PlaybookError(ValueError):
@@ -37,6 +37,8 @@ class Rule:
     signals_all: frozenset[str] = frozenset()
     signals_none: frozenset[str] = frozenset()
     min_proba: tuple[tuple[str, float], ...] = ()
+    defer_to_model: bool = False
+    """When a step model is loaded it picks the step; ``step`` is then the fallback without one."""
 
     def matches(self, tone: str, client_type: str, signals: set[str], proba: dict[str, float]) -> bool:
         return (
@@ -152,6 +154,8 @@ def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
             k not in TONES + CLIENT_TYPES or not isinstance(v, int | float) or not 0 <= v <= 1 for k, v in proba.items()
         ):
             raise PlaybookError(f"{at}: min_proba must map tone/client-type labels to numbers in [0, 1]")
+        if not isinstance(r.get("defer_to_model", False), bool):
+            raise PlaybookError(f"{at}: defer_to_model must be true or false")
         out.append(
             Rule(
                 id=r["id"],
@@ -167,6 +171,7 @@ def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
                 signals_all=_names(r.get("signals_all", []), SIGNALS, "signals_all", at),
                 signals_none=_names(r.get("signals_none", []), SIGNALS, "signals_none", at),
                 min_proba=tuple(sorted((k, float(v)) for k, v in proba.items())),
+                defer_to_model=r.get("defer_to_model", False),
             )
         )
     if any(

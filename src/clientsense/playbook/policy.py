@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..config import STEP_EVIDENCE, STEP_MODEL_ALTERNATIVE_MIN_P
 from ..results import Signal, Span, Step
 from .loader import Playbook, Rule
 
@@ -32,40 +33,59 @@ class Policy:
         signals: Sequence[Signal],
         lang: str,
         advice_language: str | None = None,
+        step_proba: dict[str, float] | None = None,
     ) -> Step:
-        """The localised :class:`Step` for one message."""
+        """The localised :class:`Step` for one message.
+
+        ``step_proba`` is the step model's distribution; a rule with ``defer_to_model`` lets it
+        pick the step (and its runner-ups the alternatives). Without it the rule's own step stands.
+        """
         present = {s.id for s in signals}
         rule = self.choose(tone, client_type, present, proba)
-        cited = rule.cited()
+        if rule.defer_to_model and step_proba:
+            # end_relationship is a judgement on a history (analyze_thread), never on one message.
+            ranked = sorted(((k, v) for k, v in step_proba.items() if k != "end_relationship"), key=lambda kv: -kv[1])
+            step_id = ranked[0][0]
+            cited = frozenset(STEP_EVIDENCE.get(step_id, ()))
+            alternatives = tuple(s for s, p in ranked[1:3] if p >= STEP_MODEL_ALTERNATIVE_MIN_P)
+            model_note = "; ".join(f"{s} {p:.0%}" for i, (s, p) in enumerate(ranked[:3]) if i == 0 or p >= 0.05)
+        else:
+            step_id, cited, alternatives, model_note = rule.step, rule.cited(), rule.alternatives, ""
         evidence = [s for s in signals if s.id in cited]
-        reason = self._reason(rule, tone, client_type, proba, evidence)
-        used, texts = self.playbook.text(rule.step, advice_language or lang, self.fallback_language)
+        reason = self._reason(rule, step_id, tone, client_type, proba, evidence, model_note)
+        used, texts = self.playbook.text(step_id, advice_language or lang, self.fallback_language)
         examples = texts.get("examples") or [""]
         aftercare = None
         if tone in TENSE_TONES or (client_type == "problem_client" and tone == "frustrated"):
             care = self.playbook.aftercare.get(used) or self.playbook.aftercare.get(self.fallback_language)
             aftercare = care.get("advice") if care else None
         return Step(
-            id=rule.step,
+            id=step_id,
             title=texts["title"],
             advice=texts["advice"],
             reason=reason,
             lang=used,
-            alternatives=tuple(a for a in rule.alternatives if a != rule.step),
+            alternatives=tuple(a for a in alternatives if a != step_id),
             evidence=tuple(_dedupe(s.span for s in evidence)),
             example=examples[0],
             aftercare=aftercare,
         )
 
     @staticmethod
-    def _reason(rule: Rule, tone: str, client_type: str, proba: dict[str, float], evidence: Sequence[Signal]) -> str:
+    def _reason(
+        rule: Rule,
+        step_id: str,
+        tone: str,
+        client_type: str,
+        proba: dict[str, float],
+        evidence: Sequence[Signal],
+        model_note: str = "",
+    ) -> str:
         facts = f"tone {tone} ({proba.get(tone, 0.0):.0%}), {client_type.replace('_', ' ')} ({proba.get(client_type, 0.0):.0%})"
+        source = f"rule '{rule.id}'" + (f"; step model: {model_note}" if model_note else "")
         cites = ", ".join(f"{s.id} '{s.span.text}'" for s in evidence[:4])
-        return (
-            f"{rule.reason}: {cites} → {rule.step} [{facts}; rule '{rule.id}']"
-            if cites
-            else (f"{rule.reason} → {rule.step} [{facts}; rule '{rule.id}']")
-        )
+        head = f"{rule.reason}: {cites}" if cites else rule.reason
+        return f"{head} → {step_id} [{facts}; {source}]"
 
 
 def _dedupe(spans: Iterable[Span]) -> list[Span]:

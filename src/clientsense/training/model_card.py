@@ -109,10 +109,17 @@ text spans behind it. A decision aid for support staff, who remain responsible f
 
 ## Models
 - **Tone**: hashed character 2–5-grams of the case- and diacritic-folded text + spaCy-tokenised
-  word 1–2-grams + style and language features → class-balanced logistic loss by SGD, then one
-  softmax temperature per language fitted on the authored dev split (calibration keeps the ranking).
-- **Client type**: the same features → L-BFGS logistic regression (C=8), trained on the authored
-  corpus only, temperature-calibrated per language the same way.
+  word 1–2-grams + style and language features → class-balanced logistic loss by SGD on public +
+  authored rows; a small logistic "stack" then combines its out-of-fold log-odds with the 0/1
+  signal flags, trained on the authored rows; one softmax temperature per language fitted on the
+  authored dev split (calibration keeps the ranking).
+- **Client type**: the same stacking on the authored train split only — text log-odds (out of
+  fold) + tone probabilities + signal flags — temperature-calibrated per language the same way.
+- **Playbook step**: the same stacking over the client-type inputs plus the problem-client
+  probability, trained on the authored step labels. It decides every rule of `rules.toml` marked
+  `defer_to_model`; the two safety rules (abusive → `pause_conversation`; legal threat or manager
+  request → `escalate_to_supervisor`) always apply first. `end_relationship` comes only from a
+  client's history (`analyze_thread`), never from one message.
 - **Language**: see `models/langid/` and the README's language-identification table.
 - Seed {meta.get("seed")}; {versions}. Rebuild with `make train` (reproducible; data hashes in `training.json`).
 

@@ -23,6 +23,11 @@ def _predict(analyzer: Any, df: pd.DataFrame) -> pd.DataFrame:
     out["tone_pred"] = [r.tone for r in results]
     out["client_type_pred"] = [r.client_type for r in results]
     out["step_pred"] = [r.step.id for r in results]
+    policy = analyzer.policy  # the same messages through the hand rules alone (no step model)
+    out["step_rules_pred"] = [
+        policy.recommend(r.tone, r.client_type, {**r.tone_proba, **r.client_type_proba}, r.signals, r.language).id
+        for r in results
+    ]
     out["signals_pred"] = [sorted({s.id for s in r.signals}) for r in results]
     for c in TONES:
         out[f"p_{c}"] = [r.tone_proba[c] for r in results]
@@ -31,10 +36,10 @@ def _predict(analyzer: Any, df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def step_accuracy(df: pd.DataFrame) -> dict[str, dict[str, float]]:
+def step_accuracy(df: pd.DataFrame, pred: str = "step_pred") -> dict[str, dict[str, float]]:
     """Primary-step accuracy and primary-or-acceptable accuracy, overall and per language."""
-    ok_primary = df["step_pred"] == df["step"]
-    ok_any = ok_primary | np.asarray([p in alts for p, alts in zip(df["step_pred"], df["alt_steps"], strict=True)])
+    ok_primary = df[pred] == df["step"]
+    ok_any = ok_primary | np.asarray([p in alts for p, alts in zip(df[pred], df["alt_steps"], strict=True)])
     out = {"all": {"primary": float(ok_primary.mean()), "primary_or_acceptable": float(ok_any.mean()), "n": len(df)}}
     for lang, idx in df.groupby("lang").groups.items():
         out[str(lang)] = {
@@ -71,6 +76,7 @@ def evaluate_corpus(analyzer: Any, corpus: pd.DataFrame, split: str = "test") ->
         "tone": by_language(pred, "tone", "tone_pred", TONES, tone_cols),
         "client_type": by_language(pred, "client_type", "client_type_pred", CLIENT_TYPES, type_cols),
         "step": step_accuracy(pred),
+        "step_rules_only": step_accuracy(pred, "step_rules_pred"),
         "language_accuracy": {
             str(k): float((g["lang_pred"] == g["lang"]).mean()) for k, g in [("all", pred), *pred.groupby("lang")]
         },
@@ -83,10 +89,12 @@ def evaluate_corpus(analyzer: Any, corpus: pd.DataFrame, split: str = "test") ->
         base = test.copy()
         base["tone_pred"] = baseline_predictions(train, test, "tone")
         base["client_type_pred"] = baseline_predictions(train, test, "client_type")
+        base["step_pred"] = baseline_predictions(train, test, "step")
         metrics["baseline"] = {
             "description": "TF-IDF word 1-2 grams + logistic regression, trained on the authored train split only",
             "tone": by_language(base, "tone", "tone_pred", TONES),
             "client_type": by_language(base, "client_type", "client_type_pred", CLIENT_TYPES),
+            "step": step_accuracy(base),
         }
     return metrics
 
@@ -171,6 +179,27 @@ def metrics_markdown(m: dict[str, Any]) -> str:
         ]
         for lg in langs:
             lines.append(f"| {lg} | {_f(b['tone'][lg]['macro_f1'])} | {_f(b['client_type'][lg]['macro_f1'])} |")
+    if "step_rules_only" in m:
+        nan = {"primary": float("nan"), "primary_or_acceptable": float("nan")}
+        lines += [
+            "",
+            "Playbook step, primary / primary-or-acceptable: shipped policy (safety rules + step model), "
+            "the hand rules alone, and the TF-IDF baseline trained on the step labels:",
+            "",
+            "| lang | shipped | hand rules only | baseline |",
+            "|---|---|---|---|",
+        ]
+        for lg in langs:
+            cells = [
+                m["step"].get(lg, nan),
+                m["step_rules_only"].get(lg, nan),
+                m.get("baseline", {}).get("step", {}).get(lg, nan),
+            ]
+            lines.append(
+                f"| {lg} | "
+                + " | ".join(f"{_f(c['primary'])} / {_f(c['primary_or_acceptable'])}" for c in cells)
+                + " |"
+            )
     return "\n".join(lines)
 
 
