@@ -141,3 +141,13 @@ def test_step_model_is_verified_and_optional(tmp_path: Path) -> None:
         fh.write(b"\0")
     with pytest.raises(ArtifactError, match="does not match its manifest hash"):
         Analyzer(d2, trusted=True)
+
+
+def test_environment_cannot_redirect_the_shipped_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clientsense.analyzer import Analyzer
+
+    d = _copy_models(tmp_path)
+    monkeypatch.setenv("CLIENTSENSE_MODELS", str(d))
+    assert models_dir().resolve() != d.resolve()
+    with pytest.raises(ArtifactError, match="trusted=True"):
+        Analyzer(d)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
@@ -18,12 +17,10 @@ class ArtifactError(RuntimeError):
 def models_dir() -> Path:
     """The directory of the shipped models.
 
-    Order: ``$CLIENTSENSE_MODELS``; the copy inside the installed wheel; the source checkout's
-    top-level ``models/``.
+    Order: the copy inside the installed wheel; the source checkout's top-level ``models/``.
+    No environment variable can redirect it: any other directory is a user path and loads only
+    with ``trusted=True``.
     """
-    env = os.environ.get("CLIENTSENSE_MODELS")
-    if env:
-        return Path(env)
     packaged = Path(str(resources.files("clientsense"))) / "models"
     if (packaged / MANIFEST).is_file():
         return packaged
