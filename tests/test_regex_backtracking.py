@@ -100,14 +100,21 @@ def _scan(rx: re.Pattern[str], s: str) -> float:
     return time.perf_counter() - t
 
 
+def _best(rx: re.Pattern[str], s: str, runs: int) -> float:
+    """The fastest of ``runs`` scans: the pattern's own cost, not the other processes on the machine."""
+    return min(_scan(rx, s) for _ in range(runs))
+
+
 def _check(name: str, rx: re.Pattern[str]) -> None:
     slow = []
     for kind, s in _inputs(rx).items():
         took = _scan(rx, s)
+        if took > 0.05:  # re-measure: a busy machine inflates single runs
+            took = min(took, _best(rx, s, 2))
         if took > BOUND_S:
             slow.append(f"{kind}: {took:.2f} s")
         elif took > 0.05:  # measurable: a tenth of the input must take about a tenth of the time
-            short = _scan(rx, s[: N // 10])
+            short = _best(rx, s[: N // 10], 5)
             if took > 30 * max(short, 1e-3):
                 slow.append(f"{kind}: superlinear ({short * 1e3:.1f} ms → {took * 1e3:.0f} ms for 10× input)")
     assert not slow, f"{name}: {slow}"
