@@ -70,3 +70,14 @@ def test_summary_and_rollup_through_accessor(analyzer) -> None:  # type: ignore[
 def test_accessor_errors_are_clear(analyzer) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(KeyError, match="no column 'body'"):
         pd.DataFrame({"text": ["x"]}).clientsense.analyze(text_col="body", analyzer=analyzer)
+
+
+def test_accessors_redact(analyzer) -> None:  # type: ignore[no-untyped-def]
+    df = pd.DataFrame({"text": ["Call me on +40 721 234 567 or jan.kowalski@example.com, the order is late."]})
+    plain = df.clientsense.analyze(analyzer=analyzer)
+    masked = df.clientsense.analyze(analyzer=analyzer, redact=True)
+    assert "721 234 567" in plain.to_csv() and "721 234 567" not in masked.to_csv()
+    assert "jan.kowalski" not in masked.to_csv()
+    series = df["text"].clientsense.analyze(analyzer=analyzer, redact=True)
+    assert list(series.columns) == [c for c in masked.columns if c != "text"] and "721 234 567" not in series.to_csv()
+    assert masked["tone"].tolist() == plain["tone"].tolist()

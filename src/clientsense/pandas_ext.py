@@ -32,10 +32,12 @@ class ClientsenseFrameAccessor:
         batch_size: int | None = None,
         n_jobs: int = 1,
         progress: bool = False,
+        redact: bool = False,
     ) -> pd.DataFrame:
         """The frame with clientsense's typed result columns added; see :func:`clientsense.frame.score_frame`.
 
         Index and row order are kept; missing or non-text cells get an ``error`` and empty results.
+        ``redact=True`` masks e-mails, phones, IBAN- and card-like numbers in the text columns.
         """
         return score_frame(
             self._df,
@@ -45,6 +47,7 @@ class ClientsenseFrameAccessor:
             batch_size=batch_size,
             n_jobs=n_jobs,
             progress=progress,
+            redact=redact,
         )
 
     score = analyze
@@ -85,18 +88,18 @@ class ClientsenseSeriesAccessor:
         batch_size: int | None = None,
         n_jobs: int = 1,
         progress: bool = False,
+        redact: bool = False,
     ) -> pd.DataFrame:
         """The result columns only (no text), indexed like the series."""
         from .frame import RESULT_COLUMNS
 
-        frame = self._s.rename("__text__").to_frame()
-        scored = score_frame(
-            frame,
-            text_col="__text__",
+        scored = ClientsenseFrameAccessor(self._s.rename("__text__").to_frame()).analyze(
+            "__text__",
             analyzer=analyzer,
             prefix=prefix,
             batch_size=batch_size,
             n_jobs=n_jobs,
             progress=progress,
+            redact=redact,
         )
         return scored[[prefix + c for c in RESULT_COLUMNS]]
