@@ -35,12 +35,13 @@ def trained(tmp_path_factory, corpus) -> tuple[Path, str]:  # type: ignore[no-un
 
 def test_model_dir_is_verified_and_loadable(trained, corpus) -> None:  # type: ignore[no-untyped-def]
     model, _ = trained
-    for name in ("tone.joblib", "client_type.joblib", "training.json"):
+    for name in ("tone.joblib", "client_type.joblib", "step.joblib", "training.json"):
         verify_file(model, name)
     meta = json.loads((model / "training.json").read_text())
     assert meta["rows"] == 150 and meta["label_counts"]["tone"] == {"abusive": 50, "frustrated": 50, "neutral": 50}
-    assert meta["version"].startswith("user+") and meta["step_counts"]
+    assert meta["version"].startswith("user+") and meta["step_counts"] and meta["step_model"]
     a = Analyzer(model, trusted=True)
+    assert a.step_model is not None and set(a.step_model.classes_) == set(meta["step_counts"])
     assert a.info()["model_version"] == meta["version"]
     test = corpus[corpus["split"] == "test"].sample(n=120, random_state=1)
     res = list(a.analyze_many(test["text"].tolist()))
@@ -48,6 +49,8 @@ def test_model_dir_is_verified_and_loadable(trained, corpus) -> None:  # type: i
     type_acc = np.mean([r.client_type == t for r, t in zip(res, test["client_type"], strict=True)])
     # majority class is ≈ 39 % (tone) and ≈ 56 % (client type): the retrained models learned something
     assert tone_acc > 0.6 and type_acc > 0.7, (tone_acc, type_acc)
+    step_acc = np.mean([r.step.id == s for r, s in zip(res, test["step"], strict=True)])
+    assert step_acc > 0.35, step_acc  # 11 steps, the commonest ≈ 20 % of messages
 
 
 def test_scoring_cli_uses_the_retrained_model(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -85,8 +88,11 @@ def test_jsonl_without_lang_is_detected(tmp_path: Path) -> None:
     src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     df = read_labelled(src)
     assert df["lang"].tolist() == ["en", "fr", "en", "fr", "en", "fr"] and df["tone"].iloc[1] == "abusive"
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "step.joblib").write_bytes(b"stale step model of an earlier run")
     meta = train_on_labelled(src, tmp_path / "m")
     assert meta["folds"] == 2 and meta["languages"] == {"en": 3, "fr": 3}
+    assert not meta["step_model"] and not (tmp_path / "m" / "step.joblib").exists()  # no steps: rule table only
     assert Analyzer(tmp_path / "m", trusted=True).analyze("Merci beaucoup !").tone in {
         "abusive",
         "frustrated",

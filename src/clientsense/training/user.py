@@ -1,10 +1,12 @@
 """Retrain the tone and client-type models on a user's own labelled file (``clientsense train --data FILE``).
 
 The file (CSV, JSONL or Parquet) has one message per row with columns ``text``, ``tone`` and
-``client_type`` (labels of the label guide), optionally ``lang`` (else detected) and ``step`` (checked,
-recorded, not learned: steps come from the rule table). Only that file is used — no public corpora —
-so training takes seconds. The output directory holds ``tone.joblib``, ``client_type.joblib``,
-``training.json`` and a SHA-256 ``MANIFEST.json``: load it with ``Analyzer(models=DIR, trusted=True)``.
+``client_type`` (labels of the label guide), optionally ``lang`` (else detected) and ``step``. When
+every row has a step, at least two steps occur and each has ``MIN_PER_CLASS`` rows, a step model is learned too
+(``step.joblib``; the rule table's ``defer_to_model`` rules then use it); otherwise steps come from the
+rule table alone. Only that file is used — no public corpora — so training takes seconds. The output
+directory holds ``tone.joblib``, ``client_type.joblib`` (+ ``step.joblib``), ``training.json`` and a
+SHA-256 ``MANIFEST.json``: load it with ``Analyzer(models=DIR, trusted=True)``.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ import pandas as pd
 from ..artifacts import models_dir, write_manifest
 from ..classify import StackedClassifier, TextClassifier
 from ..clean import clean_text
-from ..config import CLIENT_TYPE_FILE, CLIENT_TYPES, STEPS, TONE_FILE, TONES, UNDETERMINED
+from ..config import CLIENT_TYPE_FILE, CLIENT_TYPES, STEP_FILE, STEPS, TONE_FILE, TONES, UNDETERMINED
 from ..config import TRAINING_META_FILE as META_FILE
-from ..features import TextFeaturizer, side_columns, signal_columns
-from .train import _versions, client_type_inputs, tone_inputs
+from ..features import TextFeaturizer, side_columns, signal_columns, step_columns
+from .train import _versions, client_type_inputs, compact, step_inputs, tone_inputs
 
 REQUIRED = ("text", "tone", "client_type")
 MIN_PER_CLASS = 2
@@ -44,6 +46,7 @@ class UserTrainConfig:
     """L2 penalty of the SGD solver."""
     tone_C: float = 4.0
     client_type_C: float = 8.0
+    step_C: float = 4.0
     tone_stack_C: float = 0.3
     stack_C: float = 1.0
     cv: int = 5
@@ -133,6 +136,27 @@ def _check_counts(df: pd.DataFrame) -> int:
     return smallest
 
 
+def _fit_step(
+    df: pd.DataFrame, tone: StackedClassifier, client_type: StackedClassifier, cfg: UserTrainConfig
+) -> StackedClassifier | None:
+    """A step model when every row has a step, ≥ 2 steps occur and each has ``MIN_PER_CLASS`` rows; else ``None``."""
+    if "step" not in df.columns or not df["step"].map(lambda v: isinstance(v, str) and v in STEPS).all():
+        return None
+    counts = df["step"].value_counts()
+    if (counts >= MIN_PER_CLASS).sum() < 2 or counts.min() < MIN_PER_CLASS:
+        return None
+    model = StackedClassifier(
+        TextClassifier(
+            featurizer=TextFeaturizer(), solver=cfg.solver, C=cfg.step_C, alpha=cfg.alpha, random_state=cfg.seed
+        ),
+        step_columns(),
+        C=cfg.stack_C,
+        cv=min(cfg.cv, int(counts.min())),
+        random_state=cfg.seed,
+    )
+    return compact(model.fit(step_inputs(df, tone, client_type), df["step"]))
+
+
 def train_on_labelled(
     data: str | Path | pd.DataFrame, out_dir: str | Path, cfg: UserTrainConfig | None = None
 ) -> dict[str, Any]:
@@ -166,9 +190,14 @@ def train_on_labelled(
         cv=folds,
         random_state=cfg.seed,
     ).fit(client_type_inputs(df, tone), df["client_type"])
+    step = _fit_step(df, tone, client_type, cfg)
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump(tone, out / TONE_FILE, compress=3)
     joblib.dump(client_type, out / CLIENT_TYPE_FILE, compress=3)
+    if step is not None:
+        joblib.dump(step, out / STEP_FILE, compress=3)
+    elif (out / STEP_FILE).exists():
+        (out / STEP_FILE).unlink()  # a step model of an earlier run would not match these models
     meta: dict[str, Any] = {
         "version": f"user+{digest[:8]}",
         "kind": "user-labelled",
@@ -184,6 +213,7 @@ def train_on_labelled(
     }
     if "step" in df.columns:
         meta["step_counts"] = df["step"].dropna().value_counts().sort_index().to_dict()
+    meta["step_model"] = step is not None
     (out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     write_manifest(out, {"version": meta["version"]})
     return meta
