@@ -68,6 +68,8 @@ def test_no_linguistic_content_is_defined(analyzer, text: str) -> None:  # type:
     assert r.language == "und"
     assert "no linguistic content" in r.warnings
     assert r.step.id and r.step.lang == "en"
+    # Nothing for the step model to read: the rule table alone decides (its default step).
+    assert r.step.id == "listen_and_restate" and "step model" not in r.step.reason
 
 
 def test_binary_junk_and_megabyte_body(analyzer) -> None:  # type: ignore[no-untyped-def]

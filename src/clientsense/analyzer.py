@@ -147,7 +147,9 @@ class Analyzer:
                 signals,
                 lr.lang,
                 self.advice_language,
-                step_proba=None if sp is None or self.step_model is None else _proba_dict(self.step_model.classes_, sp),
+                step_proba=None
+                if sp is None or self.step_model is None or not c.has_letters
+                else _proba_dict(self.step_model.classes_, sp),
             )
             warnings = []
             if not c.has_letters:
