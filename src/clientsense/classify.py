@@ -261,9 +261,12 @@ def linear_proba(model: Any, X: Any) -> np.ndarray:
     if sp.issparse(X) and X.format == "csr" and X.dtype == np.float64 and X.shape[1] == coef.shape[1]:
         if not np.isfinite(X.data).all():
             return np.asarray(model.predict_proba(X))
-        cols, position = np.unique(X.indices, return_inverse=True)
+        used = np.zeros(X.shape[1], dtype=bool)
+        used[X.indices] = True
+        cols = np.flatnonzero(used)  # the columns this batch uses, ascending (no sort needed)
+        position = np.cumsum(used, dtype=np.int64) - 1
         compact = sp.csr_matrix(
-            (X.data, position.astype(X.indices.dtype, copy=False).reshape(-1), X.indptr),
+            (X.data, position[X.indices].astype(X.indices.dtype), X.indptr),
             shape=(X.shape[0], len(cols)),
         )
         scores = np.asarray(compact @ coef[:, cols].T) + intercept
