@@ -261,12 +261,16 @@ def linear_proba(model: Any, X: Any) -> np.ndarray:
     if sp.issparse(X) and X.format == "csr" and X.dtype == np.float64 and X.shape[1] == coef.shape[1]:
         if not np.isfinite(X.data).all():
             return np.asarray(model.predict_proba(X))
-        used = np.zeros(X.shape[1], dtype=bool)
-        used[X.indices] = True
-        cols = np.flatnonzero(used)  # the columns this batch uses, ascending (no sort needed)
-        position = np.cumsum(used, dtype=np.int64) - 1
+        if X.nnz * 64 < X.shape[1]:  # a few rows: sort the used columns
+            cols, position = np.unique(X.indices, return_inverse=True)
+            new_indices = position.reshape(-1)
+        else:  # a batch: mark the used columns (no sort)
+            used = np.zeros(X.shape[1], dtype=bool)
+            used[X.indices] = True
+            cols = np.flatnonzero(used)
+            new_indices = (np.cumsum(used, dtype=np.int64) - 1)[X.indices]
         compact = sp.csr_matrix(
-            (X.data, position[X.indices].astype(X.indices.dtype), X.indptr),
+            (X.data, new_indices.astype(X.indices.dtype), X.indptr),
             shape=(X.shape[0], len(cols)),
         )
         scores = np.asarray(compact @ coef[:, cols].T) + intercept
