@@ -15,9 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from .features import TextFeaturizer, as_rows, text_input_tags
@@ -134,6 +132,8 @@ class TextClassifier(_LanguageCalibrated):
         Z = self.featurizer_.fit_transform(rows)
         model = self._base_estimator()
         if self.calibration:
+            from sklearn.calibration import CalibratedClassifierCV  # training only: a slow import
+
             model = CalibratedClassifierCV(model, method=self.calibration, cv=self.cv, ensemble=False)
         model.fit(Z, y, sample_weight=sample_weight)
         self.model_ = model
@@ -193,6 +193,8 @@ class StackedClassifier(_LanguageCalibrated):
         self.text_model_ = clone(template).fit(rows, y, sample_weight=weight)
         folded = np.flatnonzero(meta)
         oof = np.zeros((len(folded), len(self.text_model_.classes_)))
+        from sklearn.model_selection import StratifiedKFold  # training only
+
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         for _, te in folds.split(folded, y[folded]):
             keep = np.ones(len(y), dtype=bool)
