@@ -19,8 +19,7 @@ import numpy as np
 from .artifacts import ArtifactError, models_dir, verify_file
 from .classify import StackedClassifier
 from .clean import clean_text
-from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, STEP_FILE, TONE_FILE, UNDETERMINED, Config
-from .features import side_frame
+from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, SIGNALS, STEP_FILE, TONE_FILE, TONES, UNDETERMINED, Config
 from .history import DEFAULT_HISTORY, HistoryConfig, ThreadAnalysis, analyze_thread
 from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
@@ -126,14 +125,20 @@ class Analyzer:
         ]
         rows = [(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         found = [self.signals.extract(text, lang) for text, lang in rows]
-        flags = [{s.id for s in f} for f in found]
-        tone_p = self.tone_model.predict_proba(side_frame(rows, flags))
-        X = side_frame(rows, flags, tone_p, list(self.tone_model.classes_))
-        type_p = self.client_type_model.predict_proba(X)
+        # The side features of features.side_frame, as arrays: no DataFrame on the hot path.
+        columns: dict[str, np.ndarray] = {f"sig_{s}": np.zeros(len(rows)) for s in SIGNALS}
+        for i, f in enumerate(found):
+            for s in f:
+                columns[f"sig_{s.id}"][i] = 1.0
+        tone_p = self.tone_model.predict_proba_columns(rows, columns)
+        tone_order = list(self.tone_model.classes_)
+        columns.update({f"p_{t}": tone_p[:, tone_order.index(t)] for t in TONES})
+        type_p = self.client_type_model.predict_proba_columns(rows, columns)
         step_p: Sequence[np.ndarray | None] = [None] * len(rows)
         if self.step_model is not None:
             problem = list(self.client_type_model.classes_).index("problem_client")
-            step_p = list(self.step_model.predict_proba(X.assign(p_problem_client=type_p[:, problem])))
+            columns["p_problem_client"] = type_p[:, problem]
+            step_p = list(self.step_model.predict_proba_columns(rows, columns))
         out = []
         for c, lr, signals, tp, cp, sp in zip(cleaned, langs, found, tone_p, type_p, step_p, strict=True):
             tone_proba = _proba_dict(self.tone_model.classes_, tp)

@@ -8,14 +8,14 @@ regression. Both can be calibrated per language with one softmax temperature eac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression, SGDClassifier
-from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from .features import TextFeaturizer, as_rows, text_input_tags
@@ -41,7 +41,9 @@ class _LanguageCalibrated(ClassifierMixin, BaseEstimator):
         rows = as_rows(X)
         if not rows:
             return np.zeros((0, len(self.classes_)))
-        proba = self._raw_proba(X)
+        return self._calibrated(rows, self._raw_proba(X))
+
+    def _calibrated(self, rows: Sequence[tuple[str, str]], proba: np.ndarray) -> np.ndarray:
         if self.lang_calibrators_:
             langs = np.asarray([lang for _, lang in rows])
             for lang, cal in self.lang_calibrators_.items():
@@ -130,6 +132,8 @@ class TextClassifier(_LanguageCalibrated):
         Z = self.featurizer_.fit_transform(rows)
         model = self._base_estimator()
         if self.calibration:
+            from sklearn.calibration import CalibratedClassifierCV  # training only: a slow import
+
             model = CalibratedClassifierCV(model, method=self.calibration, cv=self.cv, ensemble=False)
         model.fit(Z, y, sample_weight=sample_weight)
         self.model_ = model
@@ -138,7 +142,7 @@ class TextClassifier(_LanguageCalibrated):
         return self
 
     def _raw_proba(self, X: Any) -> np.ndarray:
-        return np.asarray(self.model_.predict_proba(self.featurizer_.transform(as_rows(X))))
+        return linear_proba(self.model_, self.featurizer_.transform(as_rows(X)))
 
 
 def _log_odds(proba: np.ndarray) -> np.ndarray:
@@ -189,6 +193,8 @@ class StackedClassifier(_LanguageCalibrated):
         self.text_model_ = clone(template).fit(rows, y, sample_weight=weight)
         folded = np.flatnonzero(meta)
         oof = np.zeros((len(folded), len(self.text_model_.classes_)))
+        from sklearn.model_selection import StratifiedKFold  # training only
+
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         for _, te in folds.split(folded, y[folded]):
             keep = np.ones(len(y), dtype=bool)
@@ -204,8 +210,95 @@ class StackedClassifier(_LanguageCalibrated):
         return self
 
     def _raw_proba(self, X: Any) -> np.ndarray:
-        text = self.text_model_.predict_proba(as_rows(X))
-        return np.asarray(self.meta_.predict_proba(np.column_stack([_log_odds(text), self._side(X)])))
+        return self._stacked_proba(as_rows(X), self._side(X))
+
+    def _stacked_proba(self, rows: list[tuple[str, str]], side: np.ndarray) -> np.ndarray:
+        text = self.text_model_.predict_proba(rows)
+        return linear_proba(self.meta_, np.column_stack([_log_odds(text), side]))
+
+    def predict_proba_columns(self, rows: Sequence[tuple[str, str]], columns: Mapping[str, Any]) -> np.ndarray:
+        """``predict_proba`` without a DataFrame: ``(text, lang)`` rows plus one array per side column.
+
+        Gives the same probabilities as ``predict_proba`` on a frame holding the same columns
+        (the analyzer's hot path; building a pandas frame per batch costs more than the model).
+        """
+        check_is_fitted(self, "classes_")
+        rows = as_rows(rows)
+        if not rows:
+            return np.zeros((0, len(self.classes_)))
+        if not self.side_columns and self.meta_column is None:
+            side = np.zeros((len(rows), 0))
+        else:
+            missing = [c for c in self.side_columns if c not in columns]
+            if missing:
+                raise ValueError(f"StackedClassifier needs side columns {missing}")
+            side = np.asarray(
+                np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in self.side_columns])
+                if self.side_columns
+                else np.zeros((len(rows), 0)),
+                dtype=np.float64,
+            )
+        return self._calibrated(rows, self._stacked_proba(rows, side))
+
+
+def linear_proba(model: Any, X: Any) -> np.ndarray:
+    """``model.predict_proba(X)`` for the fitted linear models clientsense trains, computed directly.
+
+    Same arithmetic as scikit-learn (``X @ coef_.T + intercept_``, then the logistic or softmax
+    link, in the same order), without its per-call validation, and on a sparse ``X`` only over
+    the columns the batch uses: scikit-learn would cast the whole float32 ``coef_`` to float64
+    on every call. Any other model, or input scikit-learn would reject (non-finite values, wrong
+    width), goes through ``model.predict_proba``.
+    """
+    kind = type(model)
+    if kind is LogisticRegression:
+        multinomial = len(model.classes_) > 2
+    elif kind is SGDClassifier and model.loss == "log_loss":
+        multinomial = False
+    else:
+        return np.asarray(model.predict_proba(X))
+    coef, intercept = getattr(model, "coef_", None), getattr(model, "intercept_", None)
+    if not isinstance(coef, np.ndarray) or coef.ndim != 2 or not isinstance(intercept, np.ndarray):
+        return np.asarray(model.predict_proba(X))
+    if sp.issparse(X) and X.format == "csr" and X.dtype == np.float64 and X.shape[1] == coef.shape[1]:
+        if not np.isfinite(X.data).all():
+            return np.asarray(model.predict_proba(X))
+        if X.nnz * 64 < X.shape[1]:  # a few rows: sort the used columns
+            cols, position = np.unique(X.indices, return_inverse=True)
+            new_indices = position.reshape(-1)
+        else:  # a batch: mark the used columns (no sort)
+            used = np.zeros(X.shape[1], dtype=bool)
+            used[X.indices] = True
+            cols = np.flatnonzero(used)
+            new_indices = (np.cumsum(used, dtype=np.int64) - 1)[X.indices]
+        compact = sp.csr_matrix(
+            (X.data, new_indices.astype(X.indices.dtype), X.indptr),
+            shape=(X.shape[0], len(cols)),
+        )
+        scores = np.asarray(compact @ coef[:, cols].T) + intercept
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == np.float64 and X.shape[1] == coef.shape[1]:
+        if not np.isfinite(X).all():
+            return np.asarray(model.predict_proba(X))
+        scores = X @ coef.T + intercept
+    else:
+        return np.asarray(model.predict_proba(X))
+    if scores.ndim > 1 and scores.shape[1] == 1:
+        scores = scores.reshape(-1)
+    if multinomial:  # sklearn.utils.extmath.softmax
+        scores -= np.max(scores, axis=1).reshape((-1, 1))
+        np.exp(scores, out=scores)
+        scores /= np.sum(scores, axis=1).reshape((-1, 1))
+        return scores
+    prob = expit(scores, out=scores)  # LinearClassifierMixin._predict_proba_lr
+    if prob.ndim == 1:
+        return np.stack([1 - prob, prob], axis=1)
+    prob_sum = prob.sum(axis=1)
+    all_zero = prob_sum == 0
+    if np.any(all_zero):
+        prob[all_zero, :] = 1
+        prob_sum[all_zero] = prob.shape[1]
+    prob /= np.reshape(prob_sum, (prob.shape[0], -1))
+    return prob
 
 
 class TemperatureScaler:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -32,19 +33,44 @@ class CleanText:
     has_letters: bool
 
 
+_TABLE_MAX = 65_536
+"""At most this many characters are remembered by each per-character translation table."""
+
+
+class _CharTable(dict[int, str]):
+    """A ``str.translate`` table filled on demand from a per-character function (bounded).
+
+    ``text.translate(table)`` runs in C and calls back into Python only for a character not seen
+    before; dict assignment is atomic, so threads may share the table.
+    """
+
+    def __init__(self, func: Callable[[str], str]) -> None:
+        super().__init__()
+        self._func = func
+
+    def __missing__(self, code: int) -> str:
+        out = self._func(chr(code))
+        if len(self) < _TABLE_MAX:
+            self[code] = out
+        return out
+
+
+def _control_char(ch: str) -> str:
+    cat = unicodedata.category(ch)
+    if ch in "\n\t":
+        return ch
+    if cat == "Cs":  # lone surrogate: not text
+        return "\ufffd"
+    if cat in ("Cc", "Cf") and ch not in "\u200d":  # keep ZWJ inside emoji sequences
+        return " " if cat == "Cc" else ""
+    return ch
+
+
+_CONTROL_TABLE = _CharTable(_control_char)
+
+
 def _drop_controls(text: str) -> str:
-    out = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if ch in "\n\t":
-            out.append(ch)
-        elif cat == "Cs":  # lone surrogate: not text
-            out.append("\ufffd")
-        elif cat in ("Cc", "Cf") and ch not in "\u200d":  # keep ZWJ inside emoji sequences
-            out.append(" " if cat == "Cc" else "")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_CONTROL_TABLE)
 
 
 def cap_length(text: str, limit: int) -> tuple[str, bool]:
@@ -103,4 +129,9 @@ def fold(text: str) -> str:
     ``len(fold(t)) == len(t)`` always, so offsets found in the folded text are offsets in ``t``.
     Cyrillic letters other than ё are kept (й stays й).
     """
-    return "".join(_fold_char(ch) for ch in text)
+    if text.isascii():  # _fold_char of an ASCII character is its lower case
+        return text.lower()
+    return text.translate(_FOLD_TABLE)
+
+
+_FOLD_TABLE = _CharTable(_fold_char)

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 
-from .clean import fold
+from .clean import _CharTable, fold
 from .config import LANGUAGES
 
 _EMOJI_RE = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
@@ -48,28 +48,47 @@ def tokenizer_for(lang: str) -> Any:
         return spacy.blank("xx").tokenizer
 
 
+@lru_cache(maxsize=1)
+def _token_attrs() -> list[int]:
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
+
+    return [IS_PUNCT, IS_SPACE, IDX, LENGTH]
+
+
 def tokenize(text: str, lang: str) -> list[str]:
     """Folded word tokens of ``text`` (punctuation and spaces dropped)."""
-    tokens = [t.text for t in tokenizer_for(lang)(text) if not (t.is_punct or t.is_space)]
+    # Token i is text[idx:idx + length] (spaCy's tokenizer never alters the text); reading the
+    # attributes as one array avoids building a Python Token object per token.
+    attrs = tokenizer_for(lang)(text).to_array(_token_attrs()).tolist()
+    tokens = [text[i : i + n] for punct, space, i, n in attrs if not (punct or space)]
     return fold("\x00".join(tokens)).split("\x00") if tokens else []
+
+
+def _char_class(ch: str) -> str:
+    """``U``/``l``: an upper-case / other letter; ``d``: a digit (both may apply)."""
+    return ("U" if ch.isupper() else "l") * ch.isalpha() + "d" * ch.isdigit()
+
+
+_CHAR_CLASSES = _CharTable(_char_class)
 
 
 def style_vector(text: str) -> list[float]:
     """Dense style features in roughly unit scale, in the order of ``STYLE_FEATURES``."""
     n = max(len(text), 1)
-    letters = [c for c in text if c.isalpha()]
-    upper = sum(1 for c in letters if c.isupper())
+    classes = text.translate(_CHAR_CLASSES)  # character counts in C, not per-character Python
+    upper = classes.count("U")
+    n_letters = upper + classes.count("l")
     words = _WORD_RE.findall(text)
     caps_words = sum(1 for w in words if len(w) > 2 and w.isupper())
     return [
         math.log1p(len(text)) / 8.0,
-        upper / max(len(letters), 1),
+        upper / max(n_letters, 1),
         min(caps_words / max(len(words), 1) * 2.0, 1.0),
         min(text.count("!") / 3.0, 1.0),
         min(text.count("?") / 3.0, 1.0),
         1.0 if ("!!" in text or "??" in text or "?!" in text) else 0.0,
         min(len(_EMOJI_RE.findall(text)) / 2.0, 1.0),
-        sum(c.isdigit() for c in text) / n,
+        classes.count("d") / n,
     ]
 
 
@@ -104,6 +123,91 @@ def text_input_tags(tags: Any) -> Any:
     tags.input_tags.two_d_array = False
     tags.input_tags.string = True
     return tags
+
+
+_UNIT_TABLE_MAX = 1 << 16
+"""Distinct words (character block) or word n-grams (word block) remembered per hashing setup."""
+_unit_tables: dict[tuple[Any, ...], dict[str, bytes]] = {}
+
+
+def _hashed_counts(vec: HashingVectorizer, key: tuple[Any, ...], docs: list[list[str]], unit_doc: Any) -> Any:
+    """``vec.transform`` of documents given as lists of units, hashing each distinct unit once.
+
+    A document's hashed counts are the sum of its units' counts: the character n-grams of
+    ``char_wb`` never cross a whitespace, so they are the n-grams of each word; a word n-gram is
+    its own feature. Each unit's hashed indices come from ``vec.transform([unit_doc(unit)])``
+    (repeated by count, kept as int32 bytes in a bounded table shared by threads) and the
+    document matrix is rebuilt with ``sum_duplicates``, exactly as scikit-learn builds it: the
+    same canonical CSR matrix, counts summed exactly.
+    """
+    table = _unit_tables.setdefault(key, {})
+    found: dict[str, bytes] = {}
+    missing: list[str] = []
+    for units in docs:
+        for u in units:
+            if u not in found:
+                hit = table.get(u)
+                if hit is None:
+                    missing.append(u)
+                    found[u] = b""
+                else:
+                    found[u] = hit
+    if missing:
+        counts = vec.transform([unit_doc(u) for u in missing])
+        if len(table) + len(missing) > _UNIT_TABLE_MAX:
+            table.clear()
+        indptr, indices, data = counts.indptr, counts.indices.astype(np.int32), counts.data.astype(np.int64)
+        for i, u in enumerate(missing):
+            lo, hi = indptr[i], indptr[i + 1]
+            row = np.repeat(indices[lo:hi], data[lo:hi]).tobytes()
+            found[u] = row
+            if len(table) < _UNIT_TABLE_MAX:
+                table[u] = row
+    parts: list[bytes] = []
+    sizes = np.zeros(len(docs) + 1, dtype=np.int64)
+    for d, units in enumerate(docs):
+        rows = [found[u] for u in units]
+        parts.extend(rows)
+        sizes[d + 1] = sum(map(len, rows))
+    indices = np.frombuffer(bytearray().join(parts), dtype=np.int32)  # writable: sorted in place
+    indptr = np.cumsum(sizes) // 4
+    out = _sparse_type()((np.ones(len(indices)), indices, indptr), shape=(len(docs), vec.n_features))
+    out.sum_duplicates()  # sorts the indices and adds up repeated ones, as FeatureHasher does
+    return out
+
+
+def _sparse_type() -> Any:
+    """The sparse class scikit-learn's transformers return under the current configuration."""
+    from sklearn import get_config
+
+    return sp.csr_array if get_config().get("sparse_interface") == "sparray" else sp.csr_matrix
+
+
+def _as_text(unit: str) -> str:
+    return unit
+
+
+def _hashed_words(docs: list[list[str]], n_features: int) -> Any:
+    """``HashingVectorizer(analyzer=<identity>, n_features, alternate_sign=False, norm=None)
+    .transform(docs)``: each word n-gram is one feature, hashed as ``FeatureHasher`` hashes it
+    (signed MurmurHash3 of its UTF-8 bytes, seed 0, ``abs(h) % n_features``)."""
+    from sklearn.utils import murmurhash3_32
+
+    lowest = -(2**31)
+    wrapped = (2**31 - 1 - (n_features - 1)) % n_features  # FeatureHasher's index for h == -2**31
+    indices: list[int] = []
+    indptr = [0]
+    for grams in docs:
+        for g in grams:
+            h = murmurhash3_32(g, 0)
+            indices.append(wrapped if h == lowest else abs(h) % n_features)
+        indptr.append(len(indices))
+    out = _sparse_type()(
+        (np.ones(len(indices)), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(docs), n_features),
+    )
+    out.sum_duplicates()
+    return out
 
 
 _Blocks = tuple[sp.csr_matrix, sp.csr_matrix, list[list[float]]]
@@ -177,9 +281,12 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         last = _last_blocks
         if last is not None and last[0] == key:
             return last[1], rows
+        if not rows:  # scikit-learn's error for an empty batch
+            self._char_vec().transform([])
+        char_key = ("char_wb", self.char_ngram_range, self.n_char_features)
         blocks = (
-            self._char_vec().transform([fold(t) for t, _ in rows]),
-            self._word_vec().transform(self._word_tokens(rows)),
+            _hashed_counts(self._char_vec(), char_key, [fold(t).split() for t, _ in rows], _as_text),
+            _hashed_words(self._word_tokens(rows), self.n_word_features),
             [style_vector(t) for t, _ in rows],
         )
         _last_blocks = (key, blocks)
@@ -198,7 +305,7 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> sp.csr_matrix:
         check_is_fitted(self, "char_idf_")
         (chars, words, styles), rows = self._blocks(X)
-        blocks = [self.char_idf_.transform(chars), self.word_idf_.transform(words)]
+        blocks = [_tfidf(self.char_idf_, chars), _tfidf(self.word_idf_, words)]
         if self._n_dense():
             dense = []
             for (_, lang), style in zip(rows, styles, strict=True):
@@ -210,6 +317,31 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
                 dense.append(vec)
             blocks.append(sp.csr_matrix(np.asarray(dense, dtype=np.float64).reshape(len(rows), -1)))
         return sp.hstack(blocks, format="csr")
+
+
+def _tfidf(idf: Any, counts: Any) -> Any:
+    """``idf.transform(counts)`` for a fitted ``TfidfTransformer`` (l2 or no norm) on a float64 CSR
+    matrix: the same in-place steps on a copy (log + 1, times idf, row l2 norm), without the
+    per-call input validation that dominates a one-message batch. Anything else goes to ``transform``."""
+    if (
+        type(idf) is not TfidfTransformer
+        or idf.norm not in ("l2", None)
+        or not sp.issparse(counts)
+        or counts.format != "csr"
+        or counts.dtype != np.float64
+    ):
+        return idf.transform(counts)
+    from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+
+    X = counts.copy()
+    if idf.sublinear_tf:
+        np.log(X.data, X.data)
+        X.data += 1.0
+    if hasattr(idf, "idf_"):
+        X.data *= idf.idf_[X.indices]
+    if idf.norm == "l2":
+        inplace_csr_row_normalize_l2(X)
+    return X
 
 
 def signal_columns() -> tuple[str, ...]:

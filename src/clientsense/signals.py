@@ -15,6 +15,7 @@ repeats instead (``\\w{0,3}``, ``.{0,40}``, ``(?:\\w{1,15} ){0,3}``).
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -133,6 +134,23 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
+class _Rules(dict[str, tuple[tuple[str, re.Pattern[str]], ...]]):
+    """Compiled rules per language, compiled on first use: compiling every language's (and the
+    union's) combined expressions up front was most of the extractor's construction time."""
+
+    def __init__(self, sources: dict[str, dict[str, list[str]]]) -> None:
+        super().__init__()
+        self.sources = sources
+        self._lock = threading.Lock()
+
+    def __missing__(self, lang: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        by_signal = self.sources[lang]  # KeyError for a language without a file, as before
+        with self._lock:
+            if lang not in self:
+                self[lang] = tuple((sig, _compile(by_signal[sig])) for sig in SIGNALS if by_signal.get(sig))
+            return dict.__getitem__(self, lang)
+
+
 class SignalExtractor:
     """Finds signals in a message with per-language regular expressions.
 
@@ -159,10 +177,10 @@ class SignalExtractor:
                 union.setdefault(sig, []).extend(pats)
         sources[_UNION] = union
         self.languages: tuple[str, ...] = tuple(k for k in sources if k != _UNION)
-        self._compiled: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-            lang: tuple((sig, _compile(by_signal[sig])) for sig in SIGNALS if by_signal.get(sig))
-            for lang, by_signal in sources.items()
-        }
+        self._compiled = _Rules(sources)
+        if patterns_dir is not None:  # a user's files: report a pattern that does not combine now
+            for lang in sources:
+                self._compiled[lang]
 
     def extract(self, text: str, lang: str) -> tuple[Signal, ...]:
         """Signals found in ``text`` (patterns of ``lang``, or of all languages if unknown).
@@ -174,7 +192,7 @@ class SignalExtractor:
         if not isinstance(text, str) or not text:
             return ()
         key = lang.lower().replace("_", "-").split("-")[0] if isinstance(lang, str) else _UNION
-        rules = self._compiled.get(key) or self._compiled[_UNION]
+        rules = (self._compiled[key] if key in self._compiled.sources else ()) or self._compiled[_UNION]
         view = _view(text[:MAX_RAW_CHARS])  # bounded time on any input: spans lie in this prefix
         found: list[Signal] = []
         for sig, rx in rules:
