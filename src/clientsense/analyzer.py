@@ -24,7 +24,8 @@ from .features import side_frame
 from .history import DEFAULT_HISTORY, HistoryConfig, ThreadAnalysis, analyze_thread
 from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
-from .results import Analysis, LanguageResult
+from .results import Analysis, LanguageResult, Signal
+from .signal_model import SIGNAL_MODEL_FILE, SignalModel, combine
 from .signals import SignalExtractor
 
 
@@ -67,6 +68,9 @@ class Analyzer:
         )
         self.detector = LanguageDetector(languages=self.config.languages)
         self.signals = SignalExtractor()
+        self.signal_model: SignalModel | None = (
+            self._load(SIGNAL_MODEL_FILE, SignalModel) if _listed(self.models_path, SIGNAL_MODEL_FILE) else None
+        )
         self.playbook = load_playbook(Path(playbook) if playbook else None)
         self.policy = Policy(self.playbook, load_rules(Path(rules) if rules else None), self.config.fallback_language)
         self.advice_language = advice_language
@@ -126,7 +130,8 @@ class Analyzer:
         ]
         rows = [(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         found = [self.signals.extract(text, lang) for text, lang in rows]
-        flags = [{s.id for s in f} for f in found]
+        flags = [{s.id for s in f} for f in found]  # the classifiers were trained on pattern flags
+        found = self._add_learned(rows, found)
         tone_p = self.tone_model.predict_proba(side_frame(rows, flags))
         X = side_frame(rows, flags, tone_p, list(self.tone_model.classes_))
         type_p = self.client_type_model.predict_proba(X)
@@ -174,6 +179,15 @@ class Analyzer:
             )
         return out
 
+    def _add_learned(
+        self, rows: Sequence[tuple[str, str]], found: list[tuple[Signal, ...]]
+    ) -> list[tuple[Signal, ...]]:
+        """Pattern hits plus the learned detector's hits for ids the patterns missed (if shipped)."""
+        if self.signal_model is None or not rows:
+            return found
+        learned = self.signal_model.detect(rows)
+        return [combine(p, q) for p, q in zip(found, learned, strict=True)]
+
     def info(self) -> dict[str, Any]:
         """Model version, languages and paths (for ``clientsense info``)."""
         import json
@@ -187,6 +201,7 @@ class Analyzer:
             "tone_classes": self.tone_model.classes_.tolist(),
             "client_type_classes": self.client_type_model.classes_.tolist(),
             "step_model": self.step_model is not None,
+            "signal_model": self.signal_model is not None,
             "step_classes": self.step_model.classes_.tolist() if self.step_model is not None else [],
             "per_language_calibration": sorted(self.tone_model.lang_calibrators_),
         }
