@@ -71,6 +71,16 @@ def test_thresholds_are_chosen_from_the_grid_and_gate_the_output() -> None:
     assert (model.detect([(text, "en")]) != [()]) == (score >= 0.999999)
 
 
+def test_training_without_positives_gives_a_silent_detector() -> None:
+    from clientsense.training.signal_train import fit_signal_model
+
+    df = pd.DataFrame({"text": ["hello there", "!!!"], "lang": ["en", "en"], "signals": [[], []]})
+    model = fit_signal_model(df, df.iloc[:0], n_features=1 << 10)
+    assert model.thresholds == {}
+    assert model.detect([("Refund me now.", "en"), ("", "en")]) == [(), ()]
+    assert model.features([], []).shape == (0, 1 << 10)
+
+
 def test_training_is_deterministic() -> None:
     a, b = _toy_model(), _toy_model()
     assert a.coef is not None and b.coef is not None

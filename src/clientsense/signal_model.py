@@ -101,6 +101,8 @@ class SignalModel:
         return self._dense
 
     def features(self, pieces: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
+        if not pieces:
+            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
         char, word = _vectorizers(self.n_features)
         folded = [fold(p) for p in pieces]
         tagged = [f"__{lg}__ {f}" for f, lg in zip(folded, langs, strict=True)]
