@@ -9,6 +9,8 @@ Reads ``data/corpus/<lang>/b*.jsonl``; a row's split is fixed by the hash of its
 positive when the same id is in the row's gold list. ``span_overlap`` is the share of those
 true positives where a predicted span overlaps a gold span of the same id.
 ``--errors SIGNAL`` prints the false positives / negatives of one signal (never for test).
+``--learned`` adds the hits of the learned detector shipped in ``models/signals.joblib`` (verified
+against the manifest) to the pattern hits, as the analyzer does.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from clientsense.clean import clean_text
 from clientsense.config import LANGUAGES, SIGNALS
+from clientsense.signal_model import SIGNAL_MODEL_FILE, SignalModel, combine
 from clientsense.signals import SignalExtractor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,10 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
     ap.add_argument("--per-signal", action="store_true", help="print the per-signal table")
     ap.add_argument("--errors", metavar="SIGNAL", help="print errors of one signal (not test)")
+    ap.add_argument("--learned", action="store_true", help="add the learned detector's hits (models/signals.joblib)")
     args = ap.parse_args(argv)
     if args.errors and args.split == "test":
         ap.error("--errors is not allowed on the test split")
     extractor = SignalExtractor()
+    learned = _learned_model() if args.learned else None
     langs = args.lang or list(LANGUAGES)
     total: Counter[str] = Counter()
     per_signal: dict[str, Counter[str]] = {s: Counter() for s in SIGNALS}
@@ -87,9 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         c: Counter[str] = Counter()
         t0 = time.perf_counter()
         for row in rows:
-            text = row.get("text", "")
+            text = clean_text(row.get("text", "")).text
+            row = {**row, "text": text}
+            found = extractor.extract(text, lang)
+            if learned is not None:
+                found = combine(found, learned.detect([(text, lang)])[0])
             pred: dict[str, list[tuple[int, int]]] = {}
-            for s in extractor.extract(text, lang):
+            for s in found:
                 pred.setdefault(s.id, []).append((s.span.start, s.span.end))
             gold = gold_spans(row)
             for sig in set(pred) | set(gold):
@@ -120,6 +130,17 @@ def main(argv: list[str] | None = None) -> int:
             ovl = c["span_hit"] / c["tp"] if c["tp"] else 0.0
             print(f"{sig:22} {c['tp']:4d} {c['fp']:4d} {c['fn']:4d} {p:6.3f} {r:6.3f} {f:6.3f} {ovl:6.3f}")
     return 0
+
+
+def _learned_model() -> SignalModel:
+    import joblib
+
+    from clientsense.artifacts import models_dir, verify_file
+
+    model = joblib.load(verify_file(models_dir(), SIGNAL_MODEL_FILE))
+    if not isinstance(model, SignalModel):
+        raise SystemExit(f"{SIGNAL_MODEL_FILE} does not hold a SignalModel")
+    return model
 
 
 def gold_spans_text(row: dict, sig: str) -> list[str]:

@@ -23,7 +23,8 @@ from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, SIGNALS, STEP_FILE, TONE_F
 from .history import DEFAULT_HISTORY, HistoryConfig, ThreadAnalysis, analyze_thread
 from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
-from .results import Analysis, LanguageResult
+from .results import Analysis, LanguageResult, Signal
+from .signal_model import SIGNAL_MODEL_FILE, SignalModel, combine
 from .signals import SignalExtractor
 
 
@@ -66,6 +67,9 @@ class Analyzer:
         )
         self.detector = LanguageDetector(languages=self.config.languages)
         self.signals = SignalExtractor()
+        self.signal_model: SignalModel | None = (
+            self._load(SIGNAL_MODEL_FILE, SignalModel) if _listed(self.models_path, SIGNAL_MODEL_FILE) else None
+        )
         self.playbook = load_playbook(Path(playbook) if playbook else None)
         self.policy = Policy(self.playbook, load_rules(Path(rules) if rules else None), self.config.fallback_language)
         self.advice_language = advice_language
@@ -134,6 +138,7 @@ class Analyzer:
         tone_order = list(self.tone_model.classes_)
         columns.update({f"p_{t}": tone_p[:, tone_order.index(t)] for t in TONES})
         type_p = self.client_type_model.predict_proba_columns(rows, columns)
+        found = self._add_learned(rows, found)  # the classifiers were trained on pattern flags only
         step_p: Sequence[np.ndarray | None] = [None] * len(rows)
         if self.step_model is not None:
             problem = list(self.client_type_model.classes_).index("problem_client")
@@ -181,6 +186,15 @@ class Analyzer:
             )
         return out
 
+    def _add_learned(
+        self, rows: Sequence[tuple[str, str]], found: list[tuple[Signal, ...]]
+    ) -> list[tuple[Signal, ...]]:
+        """Pattern hits plus the learned detector's hits for ids the patterns missed (if shipped)."""
+        if self.signal_model is None or not rows:
+            return found
+        learned = self.signal_model.detect(rows)
+        return [combine(p, q) for p, q in zip(found, learned, strict=True)]
+
     def info(self) -> dict[str, Any]:
         """Model version, languages and paths (for ``clientsense info``)."""
         import json
@@ -194,6 +208,7 @@ class Analyzer:
             "tone_classes": self.tone_model.classes_.tolist(),
             "client_type_classes": self.client_type_model.classes_.tolist(),
             "step_model": self.step_model is not None,
+            "signal_model": self.signal_model is not None,
             "step_classes": self.step_model.classes_.tolist() if self.step_model is not None else [],
             "per_language_calibration": sorted(self.tone_model.lang_calibrators_),
         }

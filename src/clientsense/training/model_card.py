@@ -120,6 +120,12 @@ text spans behind it. A decision aid for support staff, who remain responsible f
   `defer_to_model`; the two safety rules (abusive → `pause_conversation`; legal threat or manager
   request → `escalate_to_supervisor`) always apply first. `end_relationship` comes only from a
   client's history (`analyze_thread`), never from one message.
+- **Signals**: the per-language rule patterns, plus a learned detector (`signals.joblib`): one
+  class-balanced logistic regression per signal over hashed character 2–5-grams and word 1–2-grams
+  of each clause, trained on the authored train split (a clause is positive when it overlaps a
+  gold span). It adds a signal the patterns missed when its best clause scores above a per-signal
+  threshold chosen on the dev split for the F1 of patterns ∪ detector (signals it does not help on
+  dev get no threshold); the clause is the span. The classifiers above use the pattern flags only.
 - **Language**: see `models/langid/` and the README's language-identification table.
 - Seed {meta.get("seed")}; {versions}. Rebuild with `make train` (reproducible; data hashes in `training.json`).
 
@@ -134,7 +140,7 @@ Public corpora are capped at {meta.get("config", {}).get("cap_per_source_class")
 ## In-domain results (authored client messages, held-out test split)
 {metrics_markdown(metrics["in_domain_test"])}
 
-Dev split (used for calibration; shown for reference only):
+Dev split (used for calibration and the signal thresholds; shown for reference only):
 
 {metrics_markdown(metrics["in_domain_dev"])}
 

@@ -29,10 +29,41 @@ def _predict(analyzer: Any, df: pd.DataFrame) -> pd.DataFrame:
         for r in results
     ]
     out["signals_pred"] = [sorted({s.id for s in r.signals}) for r in results]
+    out["signals_rules_pred"] = [sorted({s.id for s in r.signals if s.source == "rule"}) for r in results]
     for c in TONES:
         out[f"p_{c}"] = [r.tone_proba[c] for r in results]
     for c in CLIENT_TYPES:
         out[f"p_{c}"] = [r.client_type_proba[c] for r in results]
+    return out
+
+
+def signal_scores(df: pd.DataFrame, pred: str = "signals_pred") -> dict[str, dict[str, float]]:
+    """Message-level signal precision / recall / micro-F1, overall and per language.
+
+    A predicted signal id is a true positive when the same id is in the row's gold ``signals``.
+    """
+    counts: dict[str, list[int]] = {}
+    for lang, gold_items, predicted in zip(df["lang"], df["signals"], df[pred], strict=True):
+        gold = {str(s["id"]) for s in gold_items}
+        got = set(predicted)
+        for key in ("all", str(lang)):
+            c = counts.setdefault(key, [0, 0, 0])
+            c[0] += len(got & gold)
+            c[1] += len(got - gold)
+            c[2] += len(gold - got)
+    out = {}
+    for key in ["all", *sorted(k for k in counts if k != "all")]:
+        tp, fp, fn = counts[key]
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        out[key] = {
+            "precision": p,
+            "recall": r,
+            "f1": 2 * p * r / (p + r) if p + r else 0.0,
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+        }
     return out
 
 
@@ -77,6 +108,8 @@ def evaluate_corpus(analyzer: Any, corpus: pd.DataFrame, split: str = "test") ->
         "client_type": by_language(pred, "client_type", "client_type_pred", CLIENT_TYPES, type_cols),
         "step": step_accuracy(pred),
         "step_rules_only": step_accuracy(pred, "step_rules_pred"),
+        "signals": signal_scores(pred),
+        "signals_rules_only": signal_scores(pred, "signals_rules_pred"),
         "language_accuracy": {
             str(k): float((g["lang_pred"] == g["lang"]).mean()) for k, g in [("all", pred), *pred.groupby("lang")]
         },
@@ -156,17 +189,19 @@ def metrics_markdown(m: dict[str, Any]) -> str:
         f"In-domain evaluation on the authored corpus, split `{m['split']}` ({m['n']} messages)",
         "",
         "| lang | n | tone macro-F1 | abusive P | abusive R | civil→abusive | client-type macro-F1 | problem-client F1 "
-        "| tone ECE | step primary | step primary-or-acceptable | language acc. |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| tone ECE | step primary | step primary-or-acceptable | signal micro-F1 | language acc. |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for lg in langs:
         t, c, s = m["tone"][lg], m["client_type"][lg], m["step"].get(lg, {})
+        sg = m.get("signals", {}).get(lg, {})
         ab = t["per_class"]["abusive"]
         lines.append(
             f"| {lg} | {t['n']} | {_f(t['macro_f1'])} | {_f(ab['precision'])} | {_f(ab['recall'])} "
             f"| {_f(m['civil_flagged_abusive'][lg])} | {_f(c['macro_f1'])} | {_f(c['per_class']['problem_client']['f1'])} "
             f"| {_f(t.get('ece', float('nan')))} | {_f(s.get('primary', float('nan')))} "
-            f"| {_f(s.get('primary_or_acceptable', float('nan')))} | {_f(m['language_accuracy'][lg])} |"
+            f"| {_f(s.get('primary_or_acceptable', float('nan')))} | {_f(sg.get('f1', float('nan')))} "
+            f"| {_f(m['language_accuracy'][lg])} |"
         )
     if "baseline" in m:
         b = m["baseline"]
@@ -200,6 +235,23 @@ def metrics_markdown(m: dict[str, Any]) -> str:
                 + " | ".join(f"{_f(c['primary'])} / {_f(c['primary_or_acceptable'])}" for c in cells)
                 + " |"
             )
+    if "signals" in m:
+        nan3 = {"precision": float("nan"), "recall": float("nan"), "f1": float("nan")}
+        lines += [
+            "",
+            "Signals, message-level precision / recall / micro-F1: shipped (patterns + learned detector) "
+            "and the patterns alone:",
+            "",
+            "| lang | shipped P / R / F1 | patterns only P / R / F1 |",
+            "|---|---|---|",
+        ]
+        for lg in langs:
+            cells = [m["signals"].get(lg, nan3), m.get("signals_rules_only", {}).get(lg, nan3)]
+            lines.append(
+                f"| {lg} | "
+                + " | ".join(f"{_f(c['precision'])} / {_f(c['recall'])} / {_f(c['f1'])}" for c in cells)
+                + " |"
+            )
     return "\n".join(lines)
 
 
@@ -218,5 +270,6 @@ __all__ = [
     "evaluate_public",
     "load_corpus",
     "metrics_markdown",
+    "signal_scores",
     "write_evaluation",
 ]

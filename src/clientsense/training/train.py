@@ -8,6 +8,8 @@ back to the public corpora's class prior and cut abusive recall, so it is not us
 Client type: a stacked model on the authored corpus' train split — the text classifier's
 out-of-fold log-odds plus the tone probabilities and the signal flags — then one temperature per
 language fitted on dev.
+Signals: a clause-level detector (:mod:`.signal_train`) on the authored train split, thresholds
+on dev; it adds to the pattern hits at inference. The classifiers keep the pattern-only flags.
 Step: the same stacking on the authored train split, over the client-type inputs plus the
 client-type model's problem-client probability; the rule table hands the weak cases to it
 (``step = "@model"``).
@@ -32,9 +34,11 @@ from ..classify import StackedClassifier, TextClassifier
 from ..config import CLIENT_TYPE_FILE, STEP_FILE, TONE_FILE
 from ..config import TRAINING_META_FILE as META_FILE
 from ..features import TextFeaturizer, side_columns, side_frame, signal_columns, step_columns
+from ..signal_model import SIGNAL_MODEL_FILE
 from ..signals import extract_signals
 from .corpora import READERS, file_hashes, load_public
 from .corpus import load_corpus
+from .signal_train import fit_signal_model
 
 
 @dataclass
@@ -53,6 +57,9 @@ class TrainConfig:
     tone_stack_C: float = 0.3
     step_C: float = 4.0
     step_stack_C: float = 1.0
+    signal_C: float = 16.0
+    signal_features: int = 1 << 18
+    signal_prune: float = 0.05
     seed: int = 0
     evaluate: bool = True
 
@@ -171,6 +178,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     joblib.dump(tone, cfg.out_dir / TONE_FILE, compress=3)
     joblib.dump(client_type, cfg.out_dir / CLIENT_TYPE_FILE, compress=3)
     joblib.dump(step, cfg.out_dir / STEP_FILE, compress=3)
+    signal_model = fit_signal_model(
+        corpus[corpus["split"] == "train"],
+        dev,
+        C=cfg.signal_C,
+        n_features=cfg.signal_features,
+        prune=cfg.signal_prune,
+        seed=cfg.seed,
+    )
+    joblib.dump(signal_model, cfg.out_dir / SIGNAL_MODEL_FILE, compress=3)
     meta: dict[str, Any] = {
         "version": _model_version(cfg),
         "seed": cfg.seed,
@@ -184,6 +200,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         "tone_temperatures": {k: v.temperature_ for k, v in tone.lang_calibrators_.items()},
         "client_type_temperatures": {k: v.temperature_ for k, v in client_type.lang_calibrators_.items()},
         "step_temperatures": {k: v.temperature_ for k, v in step.lang_calibrators_.items()},
+        "signal_thresholds": signal_model.thresholds,
     }
     (cfg.out_dir / META_FILE).write_text(
         json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"

@@ -1,0 +1,163 @@
+"""A learned signal detector that adds recall to the rule patterns on unseen wording.
+
+The cleaned text is cut into clauses (sentences, further split at ``;``/``:``/``,`` when long).
+Each clause is hashed into character 2–5-grams and word 1–2-grams of its folded view (plus a
+language token) and scored by one logistic regression per signal id (one-vs-rest), trained on the
+authored corpus' train split: a clause is positive for a signal when it overlaps one of that
+signal's gold spans. A message's score for a signal is its best clause's score; a signal is
+reported when that score reaches the signal's threshold (chosen on the dev split; a signal without
+a threshold is left to the patterns), with the best clause — trimmed of surrounding spaces and
+punctuation — as its span and ``source="model"``.
+
+:func:`combine` merges these hits into the pattern hits: a pattern span is kept when it exists,
+a model span is added only for signal ids the patterns did not find.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from .clean import fold
+from .config import SIGNALS
+from .results import Signal, Span
+
+__all__ = ["SIGNAL_MODEL_FILE", "SignalModel", "clauses", "combine"]
+
+SIGNAL_MODEL_FILE = "signals.joblib"
+_SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*|[.!?]+")
+_SUBCLAUSE_RE = re.compile(r"[^;:,]+[;:,]?")
+_LONG_CLAUSE = 90
+_TRIM = " \t\n.,;:!?-–—\"'«»()“”„"
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the clauses of ``text``: sentences, long ones split at ``;:,``."""
+    out: list[tuple[int, int]] = []
+    for m in _SENTENCE_RE.finditer(text):
+        start, end = m.span()
+        if end - start > _LONG_CLAUSE:
+            parts = [(start + a, start + b) for a, b in (s.span() for s in _SUBCLAUSE_RE.finditer(m.group()))]
+            merged: list[tuple[int, int]] = []
+            for a, b in parts:  # glue very short pieces to the previous one ("yes, ...")
+                if merged and (b - a < 15 or merged[-1][1] - merged[-1][0] < 15):
+                    merged[-1] = (merged[-1][0], b)
+                else:
+                    merged.append((a, b))
+            candidates = merged
+        else:
+            candidates = [(start, end)]
+        for a, b in candidates:
+            while a < b and text[a] in _TRIM:
+                a += 1
+            while b > a and text[b - 1] in _TRIM:
+                b -= 1
+            if b > a and any(ch.isalnum() for ch in text[a:b]):
+                out.append((a, b))
+    return out
+
+
+def _vectorizers(n_features: int) -> tuple[HashingVectorizer, HashingVectorizer]:
+    char = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), n_features=n_features, alternate_sign=False, lowercase=False
+    )
+    word = HashingVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        n_features=n_features,
+        alternate_sign=False,
+        lowercase=False,
+        token_pattern=r"(?u)\b\w+\b",
+    )
+    return char, word
+
+
+@dataclass
+class SignalModel:
+    """Per-signal linear clause scorers over hashed n-grams, with per-signal thresholds."""
+
+    n_features: int = 1 << 18
+    signals: tuple[str, ...] = SIGNALS
+    coef: sp.csr_matrix | None = None  # (n_features, n_signals), float32
+    intercept: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    thresholds: dict[str, float] = field(default_factory=dict)
+    _dense: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_dense"] = None  # stored sparse (small on disk), used dense (fast product)
+        return state
+
+    def _weights(self) -> np.ndarray:
+        if self._dense is None:
+            if self.coef is None:
+                raise RuntimeError("SignalModel is not fitted")
+            self._dense = np.asarray(self.coef.toarray(), dtype=np.float32)
+        return self._dense
+
+    def features(self, pieces: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
+        if not pieces:
+            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
+        char, word = _vectorizers(self.n_features)
+        folded = [fold(p) for p in pieces]
+        tagged = [f"__{lg}__ {f}" for f, lg in zip(folded, langs, strict=True)]
+        X = char.transform(folded) + word.transform(tagged)
+        X = sp.csr_matrix(X, dtype=np.float32)
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        return sp.csr_matrix(sp.diags(1.0 / norms).astype(np.float32) @ X)
+
+    def clause_scores(self, pieces: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+        """Probabilities (clauses × signals)."""
+        weights = self._weights()
+        if not pieces:
+            return np.zeros((0, len(self.signals)), dtype=np.float32)
+        z = np.asarray(self.features(pieces, langs) @ weights, dtype=np.float32) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def best_clauses(
+        self, rows: Sequence[tuple[str, str]]
+    ) -> list[tuple[np.ndarray, list[tuple[int, int]], np.ndarray]]:
+        """For each ``(text, lang)`` row: message scores (max over clauses), clause ranges, argmax clause per signal."""
+        ranges = [clauses(text) for text, _ in rows]
+        pieces = [text[a:b] for (text, _), rs in zip(rows, ranges, strict=True) for a, b in rs]
+        langs = [lang for (_, lang), rs in zip(rows, ranges, strict=True) for _ in rs]
+        P = self.clause_scores(pieces, langs)
+        out = []
+        i = 0
+        k = len(self.signals)
+        for rs in ranges:
+            block = P[i : i + len(rs)]
+            i += len(rs)
+            if len(rs):
+                out.append((block.max(axis=0), rs, block.argmax(axis=0)))
+            else:
+                out.append((np.zeros(k, dtype=np.float32), rs, np.zeros(k, dtype=np.int64)))
+        return out
+
+    def detect(self, rows: Sequence[tuple[str, str]]) -> list[tuple[Signal, ...]]:
+        """Signals whose best clause reaches the threshold, one per id, spanning that clause."""
+        found = []
+        for (text, _), (score, rs, arg) in zip(rows, self.best_clauses(rows), strict=True):
+            hits = []
+            for j, sig in enumerate(self.signals):
+                t = self.thresholds.get(sig)
+                if t is not None and rs and score[j] >= t:
+                    a, b = rs[int(arg[j])]
+                    hits.append(Signal(sig, Span(a, b, text[a:b]), source="model"))
+            found.append(tuple(hits))
+        return found
+
+
+def combine(patterns: tuple[Signal, ...], learned: tuple[Signal, ...]) -> tuple[Signal, ...]:
+    """Pattern hits plus the learned hits of signal ids the patterns did not find, by span start."""
+    have = {s.id for s in patterns}
+    extra = [s for s in learned if s.id not in have]
+    if not extra:
+        return patterns
+    return tuple(sorted((*patterns, *extra), key=lambda s: (s.span.start, s.span.end, s.id)))

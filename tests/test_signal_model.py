@@ -1,0 +1,173 @@
+"""The learned signal detector: spans, thresholds, artifact loading, fallback, determinism."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clientsense.artifacts import ArtifactError, models_dir, write_manifest
+from clientsense.config import SIGNALS
+from clientsense.results import Signal, Span
+from clientsense.signal_model import SIGNAL_MODEL_FILE, SignalModel, clauses, combine
+from clientsense.signals import SignalExtractor
+
+
+def _toy_corpus() -> pd.DataFrame:
+    rows = []
+    for i in range(12):
+        text = f"Order {i} came today. Please frobnicate the zorble thing."
+        rows.append(
+            {"text": text, "lang": "en", "signals": [{"id": "refund_request", "span": "frobnicate the zorble"}]}
+        )
+        rows.append(
+            {"text": f"Order {i} came today. The colour is lovely, nothing else to add.", "lang": "en", "signals": []}
+        )
+    return pd.DataFrame(rows)
+
+
+def _toy_model() -> SignalModel:
+    from clientsense.training.signal_train import fit_signal_model
+
+    df = _toy_corpus()
+    return fit_signal_model(df, df, n_features=1 << 12, prune=0.0)
+
+
+def test_clauses_are_trimmed_ranges_of_the_text() -> None:
+    text = "Hello!  Where is my parcel?\nI paid on Monday, and nothing, not a word; please call me back today."
+    for a, b in clauses(text):
+        piece = text[a:b]
+        assert piece == piece.strip(" .,;:!?\n") and piece
+    assert "Where is my parcel" in [text[a:b] for a, b in clauses(text)]
+    assert clauses("") == [] and clauses("...!!!") == []
+
+
+def test_toy_detector_finds_unseen_wording_with_a_valid_span() -> None:
+    model = _toy_model()
+    assert model.thresholds.get("refund_request") is not None  # patterns miss "frobnicate": the model helps
+    text = "Hi there. Kindly frobnicate the zorble, the lamp broke."
+    (hits,) = model.detect([(text, "en")])
+    refund = [s for s in hits if s.id == "refund_request"]
+    assert refund and refund[0].source == "model"
+    span = refund[0].span
+    assert text[span.start : span.end] == span.text and "frobnicate" in span.text
+    j = SIGNALS.index("refund_request")
+    (pos, _, _), (neg, _, _) = model.best_clauses([(text, "en"), ("The colour is lovely.", "en")])
+    assert pos[j] > 0.5 > neg[j]
+
+
+def test_thresholds_are_chosen_from_the_grid_and_gate_the_output() -> None:
+    model = _toy_model()
+    assert set(model.thresholds) <= set(SIGNALS)
+    assert all(0.0 < t < 1.0 for t in model.thresholds.values())
+    text = "Kindly frobnicate the zorble."
+    model.thresholds = {}
+    assert model.detect([(text, "en")]) == [()]  # no threshold: the detector stays silent
+    model.thresholds = {"refund_request": 0.999999}
+    score = model.best_clauses([(text, "en")])[0][0][SIGNALS.index("refund_request")]
+    assert (model.detect([(text, "en")]) != [()]) == (score >= 0.999999)
+
+
+def test_training_without_positives_gives_a_silent_detector() -> None:
+    from clientsense.training.signal_train import fit_signal_model
+
+    df = pd.DataFrame({"text": ["hello there", "!!!"], "lang": ["en", "en"], "signals": [[], []]})
+    model = fit_signal_model(df, df.iloc[:0], n_features=1 << 10)
+    assert model.thresholds == {}
+    assert model.detect([("Refund me now.", "en"), ("", "en")]) == [(), ()]
+    assert model.features([], []).shape == (0, 1 << 10)
+
+
+def test_training_is_deterministic() -> None:
+    a, b = _toy_model(), _toy_model()
+    assert a.coef is not None and b.coef is not None
+    assert (a.coef != b.coef).nnz == 0
+    assert np.array_equal(a.intercept, b.intercept) and a.thresholds == b.thresholds
+
+
+def test_combine_keeps_pattern_spans_and_adds_only_missing_ids() -> None:
+    rule = Signal("refund_request", Span(0, 6, "refund"))
+    learned = (Signal("refund_request", Span(10, 20, "x" * 10), "model"), Signal("urgency", Span(2, 5, "abc"), "model"))
+    out = combine((rule,), learned)
+    assert [(s.id, s.source) for s in out] == [("refund_request", "rule"), ("urgency", "model")]
+    assert combine((rule,), ()) == (rule,)
+
+
+def test_shipped_analyzer_adds_learned_signals_with_valid_spans(analyzer) -> None:  # type: ignore[no-untyped-def]
+    from clientsense.training.corpus import load_corpus
+
+    assert analyzer.signal_model is not None, "the shipped models/ should include signals.joblib"
+    assert analyzer.signal_model.thresholds
+    corpus = load_corpus(Path(__file__).resolve().parents[1] / "data" / "corpus")
+    texts = corpus[corpus["split"] == "dev"]["text"].tolist()[:300]
+    learned = 0
+    for r in analyzer.analyze_many(texts):
+        for s in r.signals:
+            assert r.text[s.span.start : s.span.end] == s.span.text and s.span.end > s.span.start
+        rule_ids = {s.id for s in r.signals if s.source == "rule"}
+        model_ids = [s.id for s in r.signals if s.source == "model"]
+        assert len(model_ids) == len(set(model_ids)) and not rule_ids & set(model_ids)
+        learned += len(model_ids)
+    assert learned > 0
+
+
+def test_analyzer_wires_the_detector_into_results(analyzer, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(analyzer, "signal_model", _toy_model())
+    r = analyzer.analyze("Kindly frobnicate the zorble. Thanks.")
+    assert any(s.id == "refund_request" and s.source == "model" for s in r.signals)
+
+
+def _copy_models(tmp_path: Path) -> Path:
+    dst = tmp_path / "models"
+    shutil.copytree(models_dir(), dst, ignore=shutil.ignore_patterns("__pycache__"))
+    return dst
+
+
+def test_without_the_artifact_the_patterns_alone_are_used(tmp_path: Path) -> None:
+    from clientsense.analyzer import Analyzer
+
+    d = _copy_models(tmp_path)
+    (d / SIGNAL_MODEL_FILE).unlink(missing_ok=True)
+    (d / "MANIFEST.json").unlink()
+    write_manifest(d)
+    a = Analyzer(d, trusted=True)
+    assert a.signal_model is None and a.info()["signal_model"] is False
+    text = "Third time asking: where is my refund? Your courier is useless, I'll leave a review."
+    r = a.analyze(text)
+    assert r.signals == SignalExtractor().extract(r.text, r.language)
+    assert all(s.source == "rule" for s in r.signals)
+
+
+def test_tampered_signal_artifact_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import joblib
+
+    from clientsense.analyzer import Analyzer
+
+    d = _copy_models(tmp_path)
+    assert (d / SIGNAL_MODEL_FILE).is_file()
+    with open(d / SIGNAL_MODEL_FILE, "ab") as fh:
+        fh.write(b"\0")
+    real_load = joblib.load
+
+    def guarded(path: object, *args: object, **kwargs: object) -> object:
+        assert Path(str(path)).name != SIGNAL_MODEL_FILE, "unpickled an unverified signal model"
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(joblib, "load", guarded)
+    with pytest.raises(ArtifactError, match="does not match its manifest hash"):
+        Analyzer(d, trusted=True)
+
+
+def test_wrong_object_in_the_signal_artifact_is_refused(tmp_path: Path) -> None:
+    import joblib
+
+    from clientsense.analyzer import Analyzer
+
+    d = _copy_models(tmp_path)
+    joblib.dump({"not": "a model"}, d / SIGNAL_MODEL_FILE)
+    write_manifest(d)
+    with pytest.raises(ArtifactError, match="SignalModel"):
+        Analyzer(d, trusted=True)
