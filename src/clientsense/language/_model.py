@@ -198,6 +198,7 @@ class Model:
         self._row_dense = dense
         self._row_local = np.where(dense, np.cumsum(dense) - 1, np.cumsum(~dense) - 1).astype(np.int32)
         self._dense_matrix, self._sparse_matrix = t.split(self.n_langs, shifts, dense)
+        self._n_dense = int(self._dense_matrix.shape[0])
         _trim_heap()
 
     @property
@@ -214,10 +215,8 @@ class Model:
         n_l = self.n_langs
         if n_words == 0:
             return np.zeros((0, n_l), dtype=np.float32)
-        hashes, valid = tx.ngram_hashes(seg.seq)
         sc = self.scoring
         log_beta, floor = float(sc["log_beta"]), float(sc["floor"])
-        pw = seg.pos_word
         # positions of a word of length l whose longest possible order is >= k (k=1..5):
         # l+1, l+1, l, l-1, l-2 (the padded word " w " predicts its letters and the end)
         ln = seg.word_len.astype(np.float32)[:, None]
@@ -225,37 +224,48 @@ class Model:
         cum = np.cumsum(ge, axis=1)  # sum_p min(K, avail_p) for K = 1..5
         base = np.float32(floor - log_beta) * ge[:, :1] + np.float32(log_beta) * cum[:, self._eff_order - 1]
         out: F32 = np.ascontiguousarray(base, dtype=np.float32)
-        poss = [np.flatnonzero(v) for v in valid]
-        q = np.concatenate([h[p] for h, p in zip(hashes, poss, strict=True)])
-        groups = np.repeat(np.arange(1, tx.MAX_ORDER + 1), [p.size for p in poss])
-        w_q = pw[np.concatenate(poss)]
-        hit, rows = self.ngrams.rows(q, groups)
-        self._accumulate(out, w_q[hit], rows)
+        q, order, word = tx.ngram_queries(seg)  # sorted by word (then order, position)
+        hit, rows = self.ngrams.rows(q, order)
+        self._accumulate(out, word[hit], rows)
         return out
 
     def _accumulate(self, out: npt.NDArray[np.float32], w: I64, rows: I64) -> None:
-        """out[w] += table row, for every (word, n-gram row) pair found."""
+        """out[w] += table row, for every (word, n-gram row) pair found (``w`` sorted).
+
+        Each word's dense rows and its sparse entries are summed separately, in float32 and
+        in query order, then added to ``out``: the same arithmetic for any batch size, so a
+        text scores identically alone and in a batch.
+        """
+        n_words, n_l = out.shape
         dn = self._row_dense[rows]
         loc = self._row_local[rows]
-        if out.shape[0] <= SMALL_BATCH_WORDS:  # plain numpy: less overhead for a few words
-            np.add.at(out, w[dn], self._dense_matrix[loc[dn]])
-            sm = self._sparse_matrix
-            ls = loc[~dn]
+        if w.size == 0:
+            return
+        # dense rows: occurrence matrix (words x dense rows) @ dense table
+        wd, ld = w[dn], loc[dn]
+        if wd.size:
+            if n_words <= SMALL_BATCH_WORDS:  # plain numpy: less overhead for a few words
+                starts = np.flatnonzero(np.r_[True, wd[1:] != wd[:-1]])
+                out[wd[starts]] += np.add.reduceat(self._dense_matrix[ld], starts, axis=0)
+            else:
+                indptr = np.zeros(n_words + 1, dtype=np.int64)
+                np.cumsum(np.bincount(wd, minlength=n_words), out=indptr[1:])
+                occ = sp.csr_matrix((np.ones(wd.size, dtype=np.float32), ld, indptr), shape=(n_words, self._n_dense))
+                out += occ @ self._dense_matrix
+        # sparse rows: scatter their few entries
+        sm = self._sparse_matrix
+        ls = loc[~dn]
+        if ls.size:
             starts = sm.indptr[ls]
             lens = sm.indptr[ls + 1] - starts
-            rep = np.repeat(np.arange(ls.size), lens)
-            flat = starts[rep] + np.arange(rep.size) - np.repeat(np.cumsum(lens) - lens, lens)
-            np.add.at(out, (w[~dn][rep], sm.indices[flat]), sm.data[flat])
-            return
-        order = np.argsort(w, kind="stable")  # merges the sorted runs of the orders
-        w, dn, loc = w[order], dn[order], loc[order]
-        n_words = out.shape[0]
-        for sel, mat in ((dn, self._dense_matrix), (~dn, self._sparse_matrix)):
-            ws = w[sel]
-            indptr = np.searchsorted(ws, np.arange(n_words + 1))
-            occ = sp.csr_matrix((np.ones(ws.size, dtype=np.float32), loc[sel], indptr), shape=(n_words, mat.shape[0]))
-            prod = occ @ mat
-            out += prod if isinstance(prod, np.ndarray) else prod.toarray()
+            ends = np.cumsum(lens)
+            flat = np.repeat(starts - (ends - lens), lens)
+            flat += np.arange(int(ends[-1]), dtype=flat.dtype)
+            target = np.repeat(w[~dn] * n_l, lens)
+            target += sm.indices[flat]
+            acc = np.zeros(n_words * n_l, dtype=np.float32)
+            np.add.at(acc, target, sm.data[flat])
+            out += acc.reshape(n_words, n_l)
 
     def word_scores(self, seg: tx.Segments) -> F32:
         """Per-word score ``log(lam * P_word + (1 - lam) * P_char)`` (n_words x n_langs).

@@ -309,6 +309,54 @@ def ngram_hashes(seq: U64) -> tuple[list[U32], list[BoolA]]:
     return hashes, valid
 
 
+# first predicted position of order n in a word, relative to the space before it
+_FIRST_OFFSET = np.array([max(n - 1, 1) for n in range(1, MAX_ORDER + 1)], dtype=np.int64)
+# seed_n * P**n: the seed's part of ``window_hash`` for order n (wrapping uint64 arithmetic)
+_SEED_TERM = np.array(
+    [(int(_SEEDS[n]) * pow(int(_P), n, 1 << 64)) & 0xFFFFFFFFFFFFFFFF for n in range(1, MAX_ORDER + 1)],
+    dtype=np.uint64,
+)
+
+
+def ngram_counts(word_len: I64) -> I64:
+    """Valid n-grams per word and order (n_words x MAX_ORDER): l+1, l+1, l, l-1, l-2 (>= 0)."""
+    return np.maximum(word_len[:, None] + (2 - _FIRST_OFFSET)[None, :], 0)
+
+
+def ngram_queries(seg: Segments) -> tuple[U32, I64, I64]:
+    """Hash, order (1..5) and word of every valid n-gram, ordered by word, then order, then
+    position: the order ``ngram_hashes`` + a stable sort by word would give, computed directly.
+
+    Hashes equal ``window_hash``'s: ``seed_n * P**n + sum_k cp1[p-n+1+k] * P**(n-1-k)``, built
+    with one rolling pass per order.
+    """
+    n_words = seg.word_start.size
+    cnt = ngram_counts(seg.word_len)
+    flat_cnt = cnt.reshape(-1)
+    total = int(flat_cnt.sum())
+    if total == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.uint32), e, e
+    # rolling polynomial of the windows ending at every position, one row per order
+    cp1 = seg.seq + np.uint64(1)
+    size = cp1.size
+    g = np.empty((MAX_ORDER, size), dtype=np.uint64)
+    g[0] = cp1
+    for n in range(1, MAX_ORDER):
+        g[n, 0] = cp1[0]
+        np.multiply(g[n - 1, :-1], _P, out=g[n, 1:])
+        g[n, 1:] += cp1[1:]
+    g += _SEED_TERM[:, None]
+    # flat index into g of each query: row (order) * size + first position of the block + rank
+    block_start = np.cumsum(flat_cnt) - flat_cnt
+    first = (seg.word_start - 1)[:, None] + (_FIRST_OFFSET + size * np.arange(MAX_ORDER))[None, :]
+    flat = np.repeat(first.reshape(-1) - block_start, flat_cnt)
+    flat += np.arange(total, dtype=np.int64)
+    order = np.repeat(np.tile(np.arange(1, MAX_ORDER + 1, dtype=np.int64), n_words), flat_cnt)
+    word = np.repeat(np.arange(n_words, dtype=np.int64), cnt.sum(axis=1))
+    return _finish(g.reshape(-1)[flat]), order, word
+
+
 def window_hash(cp1: U64, start: I64, n: int) -> U32:
     """Hash of the n code points (plus one) ``cp1[start:start+n]`` for every start."""
     h = np.full(start.size, _SEEDS[n], dtype=np.uint64)

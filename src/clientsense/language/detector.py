@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from clientsense.artifacts import ArtifactError, models_dir, verify_file
 from clientsense.language import _text as tx
-from clientsense.language._mixed import secondary_language
+from clientsense.language._mixed import secondary_languages
 from clientsense.language._model import Model
 from clientsense.language.languages import LANGUAGES, base_log_prior
 from clientsense.results import LanguageResult
@@ -157,30 +157,38 @@ class LanguageDetector:
         top = allowed[order[:, 0]]
         top_p = np.round(np.take_along_axis(probs, order, axis=1), 4)
         maybe_mixed = self._maybe_mixed(ws, bounds, has, top, allowed)
-        sc = model.scoring
+        second = np.full(n_docs, -1, dtype=np.int64)
+        mixed_docs = np.flatnonzero(maybe_mixed)
+        if mixed_docs.size:
+            sc = model.scoring
+            second[mixed_docs] = secondary_languages(
+                ws,
+                seg.word_len,
+                bounds,
+                mixed_docs,
+                top[mixed_docs],
+                allowed,
+                sc["mix_switch"],
+                sc["mix_gain"],
+                sc["mix_share"],
+                int(sc["mix_letters"]),
+            )
         names = [self._all[int(i)] for i in allowed]
-        order_l, top_p_l, sup_l = order.tolist(), top_p.tolist(), (supported > 0).tolist()
+        all_names: list[str | None] = [*self._all, None]
+        width = order.shape[1]
         results: list[LanguageResult] = []
-        for d in range(n_docs):
-            if not sup_l[d]:
+        for sup, o, p, s in zip(
+            (supported > 0).tolist(), order.tolist(), top_p.tolist(), second.tolist(), strict=True
+        ):
+            if not sup:
                 results.append(UND)
-                continue
-            cands = tuple((names[j], p) for j, p in zip(order_l[d], top_p_l[d], strict=True))
-            second = None
-            if maybe_mixed[d]:
-                w0, w1 = int(bounds[d]), int(bounds[d + 1])
-                c = secondary_language(
-                    ws[w0:w1],
-                    seg.word_len[w0:w1],
-                    int(top[d]),
-                    allowed,
-                    sc["mix_switch"],
-                    sc["mix_gain"],
-                    sc["mix_share"],
-                    int(sc["mix_letters"]),
-                )
-                second = self._all[c] if c is not None else None
-            results.append(LanguageResult(cands[0][0], cands[0][1], cands, second))
+            elif width == 3:
+                n0, p0 = names[o[0]], p[0]
+                cands = ((n0, p0), (names[o[1]], p[1]), (names[o[2]], p[2]))
+                results.append(LanguageResult(n0, p0, cands, all_names[s]))
+            else:
+                cands = tuple((names[j], q) for j, q in zip(o, p, strict=True))
+                results.append(LanguageResult(cands[0][0], cands[0][1], cands, all_names[s]))
         return results
 
     def _maybe_mixed(
