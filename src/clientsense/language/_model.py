@@ -42,6 +42,10 @@ DEFAULT_SCORING: dict[str, float] = {
 DIR_BITS = 18
 SMALL_BATCH_WORDS = 48  # below this many words, skip scipy.sparse (call overhead)
 DENSE_MIN_LANGS = 8  # n-gram rows shared by this many languages are kept as a dense matrix
+MULTI_BASE = 1 << 30
+"""Row codes: ``0 <= c < MULTI_BASE`` a dense row, ``c >= MULTI_BASE`` a sparse row of 2+
+entries (``c - MULTI_BASE``), ``c < 0`` a row of one entry, packed as ``-1 - (v << 8 | lang)``
+with ``v`` its value's index in ``_Layout.single_values``."""
 
 
 def _trim_heap() -> None:
@@ -76,6 +80,11 @@ class _Table:
             b = (self.keys[lo:hi] >> np.uint32(32 - DIR_BITS)).astype(np.int64)
             dirs.append(lo + np.searchsorted(b, np.arange(nb + 1)))
         self.directory = np.stack(dirs).astype(np.int32) if dirs else np.zeros((1, nb + 1), np.int32)
+        # one spare key after the last row, so that a probe one past a group needs no clamp
+        self._keys_pad = np.append(self.keys.astype(np.uint32, copy=False), np.uint32(0))
+        self.keys = self._keys_pad[:-1]
+        ends = self.group_ptr[1:] if self.group_ptr.size > 1 else np.zeros(1, dtype=np.int64)
+        self._group_end = np.asarray(ends, dtype=np.int64)
 
     @classmethod
     def load(cls, path: Path, lo: float, hi: float) -> _Table:
@@ -105,55 +114,88 @@ class _Table:
         flat = starts[rep] + np.arange(rep.size) - np.repeat(np.cumsum(lens) - lens, lens)
         return rep, self.langs[flat].astype(np.int64), flat
 
-    def split(
-        self, n_cols: int, shifts: dict[int, float], dense_rows: npt.NDArray[np.bool_]
-    ) -> tuple[F32, sp.csr_matrix]:
-        """Float tables with ``shifts[g]`` added to group g: dense rows as an array, the others
-        as a CSR matrix (both indexed by the row's rank among its kind)."""
+    def layout(self, n_cols: int, shifts: dict[int, float], dense_rows: npt.NDArray[np.bool_]) -> _Layout:
+        """Float tables with ``shifts[g]`` added to group g: ``dense_rows`` as a dense matrix,
+        rows of one entry packed into their row code, other rows as a small CSR table."""
         add = np.zeros(self.n_rows, dtype=np.float32)
-        for g, s in shifts.items():
-            add[self.group_ptr[g] : self.group_ptr[g + 1]] = s
+        for g, sh in shifts.items():
+            add[self.group_ptr[g] : self.group_ptr[g + 1]] = sh
         counts = np.diff(self.indptr)
+        group_of_row = np.repeat(np.arange(self.group_ptr.size - 1), np.diff(self.group_ptr))
         entry_row = np.repeat(np.arange(self.n_rows, dtype=np.int32), counts)
-        local = np.where(dense_rows, np.cumsum(dense_rows) - 1, np.cumsum(~dense_rows) - 1)
+        single_rows = (counts == 1) & ~dense_rows
+        multi_rows = ~dense_rows & ~single_rows
+        code = np.zeros(self.n_rows, dtype=np.int32)
+        code[dense_rows] = np.arange(int(dense_rows.sum()), dtype=np.int32)
+        code[multi_rows] = MULTI_BASE + np.arange(int(multi_rows.sum()), dtype=np.int32)
+        # dense matrix
         sel = dense_rows[entry_row]
         dense = np.zeros((int(dense_rows.sum()), n_cols), dtype=np.float32)
         er = entry_row[sel]
-        dense[local[er], self.langs[sel]] = self.values(sel) + add[er]
-        sel = ~sel
+        dense[code[er], self.langs[sel]] = self.values(sel) + add[er]
+        # one-entry rows: the value depends only on (group, quantised value)
+        n_groups = self.group_ptr.size - 1
+        single_values = np.zeros(n_groups * 256, dtype=np.float32)
+        for g in range(n_groups):
+            level = np.arange(256, dtype=np.uint8).astype(np.float32) * np.float32(self.scale) + np.float32(self.lo)
+            single_values[g * 256 : (g + 1) * 256] = level + np.float32(shifts.get(g, 0.0))
+        first = self.indptr[:-1][single_rows]
+        packed = ((group_of_row[single_rows] * 256 + self.q[first].astype(np.int64)) << 8) | self.langs[first]
+        code[single_rows] = (-1 - packed).astype(np.int32)
+        # rows of 2+ entries (fewer than DENSE_MIN_LANGS)
+        sel = multi_rows[entry_row]
         er = entry_row[sel]
-        data = self.values(sel) + add[er]
-        indptr = np.zeros(int((~dense_rows).sum()) + 1, dtype=np.int32)
-        np.cumsum(counts[~dense_rows], out=indptr[1:])
-        sparse = sp.csr_matrix((data, self.langs[sel].astype(np.int32), indptr), shape=(indptr.size - 1, n_cols))
-        return dense, sparse
+        multi_ptr = np.zeros(int(multi_rows.sum()) + 1, dtype=np.int32)
+        np.cumsum(counts[multi_rows], out=multi_ptr[1:])
+        multi_values = self.values(sel) + add[er]
+        return _Layout(dense, code, single_values, multi_ptr, self.langs[sel].copy(), multi_values)
 
     def rows(self, q: npt.NDArray[np.uint32], groups: I64 | int) -> tuple[I64, I64]:
-        """(indices into q that were found, their row numbers); ``groups`` per query or one."""
+        """(indices into q that were found, their row numbers); ``groups`` per query or one.
+
+        The directory gives the first row of the query's bucket; keys are sorted inside a
+        group, so the probe walks forward while the keys are smaller than the query (a key of
+        a later bucket is always larger) and stops at the end of the group.
+        """
         e = np.zeros(0, dtype=np.int64)
         if q.size == 0:
             return e, e
         nb1 = (1 << DIR_BITS) + 1
         g = np.minimum(np.asarray(groups, dtype=np.int64), self.directory.shape[0] - 1)
-        b = (q >> np.uint32(32 - DIR_BITS)).astype(np.int64) + g * nb1
-        d = self.directory.reshape(-1)
-        cand, end = d[b], d[b + 1]
-        found = np.full(q.size, -1, dtype=np.int64)
-        active = np.flatnonzero(cand < end)
-        keys = self.keys
-        while active.size:
-            c = cand[active]
+        if g.ndim == 0:
+            g = np.full(q.size, int(g), dtype=np.int64)
+        b = (q >> np.uint32(32 - DIR_BITS)).astype(np.int64)
+        b += g * nb1
+        cand = self.directory.reshape(-1)[b].astype(np.int64)
+        gend = self._group_end[g]
+        keys = self._keys_pad
+        kc = keys[cand]
+        inside = cand < gend
+        found = np.where((kc == q) & inside, cand, -1)
+        act = np.flatnonzero((kc < q) & inside)
+        c, qa, ge = cand[act], q[act], gend[act]
+        while act.size:
+            c += 1
             kc = keys[c]
-            qa = q[active]
-            m = kc == qa
-            found[active[m]] = c[m]
-            # keys are sorted inside a bucket: stop once they pass the query
-            go = (~m) & (kc < qa)
-            active = active[go]
-            cand[active] += 1
-            active = active[cand[active] < end[active]]
+            ok = c < ge
+            m = (kc == qa) & ok
+            found[act[m]] = c[m]
+            go = (kc < qa) & ok
+            act, c, qa, ge = act[go], c[go], qa[go], ge[go]
         hit = np.flatnonzero(found >= 0)
         return hit, found[hit]
+
+
+@dataclass
+class _Layout:
+    """The n-gram table as scored: see ``MULTI_BASE`` for the row codes."""
+
+    dense: F32
+    code: npt.NDArray[np.int32]
+    single_values: F32
+    multi_ptr: npt.NDArray[np.int32]
+    multi_langs: npt.NDArray[np.uint8]
+    multi_values: F32
 
 
 @dataclass
@@ -194,11 +236,7 @@ class Model:
         po = int(self.scoring["profile_order"])
         self._eff_order = np.where(self.max_order < tx.MAX_ORDER, po, self.max_order)
         t = self.ngrams
-        dense = np.diff(t.indptr) >= DENSE_MIN_LANGS
-        self._row_dense = dense
-        self._row_local = np.where(dense, np.cumsum(dense) - 1, np.cumsum(~dense) - 1).astype(np.int32)
-        self._dense_matrix, self._sparse_matrix = t.split(self.n_langs, shifts, dense)
-        self._n_dense = int(self._dense_matrix.shape[0])
+        self._layout = t.layout(self.n_langs, shifts, np.diff(t.indptr) >= DENSE_MIN_LANGS)
         _trim_heap()
 
     @property
@@ -236,36 +274,54 @@ class Model:
         in query order, then added to ``out``: the same arithmetic for any batch size, so a
         text scores identically alone and in a batch.
         """
-        n_words, n_l = out.shape
-        dn = self._row_dense[rows]
-        loc = self._row_local[rows]
         if w.size == 0:
             return
+        lay = self._layout
+        n_words, n_l = out.shape
+        code = lay.code[rows]
+        dn = (code >= 0) & (code < MULTI_BASE)
         # dense rows: occurrence matrix (words x dense rows) @ dense table
-        wd, ld = w[dn], loc[dn]
+        wd, ld = w[dn], code[dn]
         if wd.size:
             if n_words <= SMALL_BATCH_WORDS:  # plain numpy: less overhead for a few words
                 starts = np.flatnonzero(np.r_[True, wd[1:] != wd[:-1]])
-                out[wd[starts]] += np.add.reduceat(self._dense_matrix[ld], starts, axis=0)
+                out[wd[starts]] += np.add.reduceat(lay.dense[ld], starts, axis=0)
             else:
                 indptr = np.zeros(n_words + 1, dtype=np.int64)
                 np.cumsum(np.bincount(wd, minlength=n_words), out=indptr[1:])
-                occ = sp.csr_matrix((np.ones(wd.size, dtype=np.float32), ld, indptr), shape=(n_words, self._n_dense))
-                out += occ @ self._dense_matrix
-        # sparse rows: scatter their few entries
-        sm = self._sparse_matrix
-        ls = loc[~dn]
-        if ls.size:
-            starts = sm.indptr[ls]
-            lens = sm.indptr[ls + 1] - starts
+                occ = sp.csr_matrix((np.ones(wd.size, dtype=np.float32), ld, indptr), shape=(n_words, lay.dense.shape[0]))
+                out += occ @ lay.dense
+        # sparse rows: scatter their entries, in query order
+        sm = ~dn
+        cs, wsp = code[sm], w[sm]
+        if cs.size == 0:
+            return
+        single = cs < 0
+        packed = -1 - cs[single]
+        if single.all():
+            target = wsp * n_l + (packed & 255)
+            val = lay.single_values[packed >> 8]
+        else:
+            mi = cs[~single] - MULTI_BASE
+            mstart = lay.multi_ptr[mi].astype(np.int64)
+            mlen = lay.multi_ptr[mi + 1] - mstart
+            lens = np.ones(cs.size, dtype=np.int64)
+            lens[~single] = mlen
             ends = np.cumsum(lens)
-            flat = np.repeat(starts - (ends - lens), lens)
-            flat += np.arange(int(ends[-1]), dtype=flat.dtype)
-            target = np.repeat(w[~dn] * n_l, lens)
-            target += sm.indices[flat]
-            acc = np.zeros(n_words * n_l, dtype=np.float32)
-            np.add.at(acc, target, sm.data[flat])
-            out += acc.reshape(n_words, n_l)
+            target = np.repeat(wsp * n_l, lens)
+            val = np.empty(int(ends[-1]), dtype=np.float32)
+            pos = ends[single] - 1
+            target[pos] += packed & 255
+            val[pos] = lay.single_values[packed >> 8]
+            mcum = np.cumsum(mlen)
+            rel = np.arange(int(mcum[-1]), dtype=np.int64) - np.repeat(mcum - mlen, mlen)
+            src = np.repeat(mstart, mlen) + rel
+            pos = np.repeat(ends[~single] - mlen, mlen) + rel
+            target[pos] += lay.multi_langs[src]
+            val[pos] = lay.multi_values[src]
+        acc = np.zeros(n_words * n_l, dtype=np.float32)
+        np.add.at(acc, target, val)
+        out += acc.reshape(n_words, n_l)
 
     def word_scores(self, seg: tx.Segments) -> F32:
         """Per-word score ``log(lam * P_word + (1 - lam) * P_char)`` (n_words x n_langs).
