@@ -69,22 +69,6 @@ class _Table:
     q: npt.NDArray[np.uint8]
     lo: float
     scale: float
-    directory: npt.NDArray[np.int32] = field(init=False)
-
-    def __post_init__(self) -> None:
-        # bucket directory over the top DIR_BITS bits of the key, one per group
-        nb = 1 << DIR_BITS
-        dirs = []
-        for g in range(self.group_ptr.size - 1):
-            lo, hi = int(self.group_ptr[g]), int(self.group_ptr[g + 1])
-            b = (self.keys[lo:hi] >> np.uint32(32 - DIR_BITS)).astype(np.int64)
-            dirs.append(lo + np.searchsorted(b, np.arange(nb + 1)))
-        self.directory = np.stack(dirs).astype(np.int32) if dirs else np.zeros((1, nb + 1), np.int32)
-        # one spare key after the last row, so that a probe one past a group needs no clamp
-        self._keys_pad = np.append(self.keys.astype(np.uint32, copy=False), np.uint32(0))
-        self.keys = self._keys_pad[:-1]
-        ends = self.group_ptr[1:] if self.group_ptr.size > 1 else np.zeros(1, dtype=np.int64)
-        self._group_end = np.asarray(ends, dtype=np.int64)
 
     @classmethod
     def load(cls, path: Path, lo: float, hi: float) -> _Table:
@@ -150,40 +134,69 @@ class _Table:
         multi_values = self.values(sel) + add[er]
         return _Layout(dense, code, single_values, multi_ptr, self.langs[sel].copy(), multi_values)
 
-    def rows(self, q: npt.NDArray[np.uint32], groups: I64 | int) -> tuple[I64, I64]:
-        """(indices into q that were found, their row numbers); ``groups`` per query or one.
+def _directory(keys: npt.NDArray[np.uint32], group_ptr: I64) -> npt.NDArray[np.int32]:
+    """Per group, the first row of every bucket (top DIR_BITS bits of the key) and the end."""
+    nb = 1 << DIR_BITS
+    dirs = []
+    for g in range(group_ptr.size - 1):
+        lo, hi = int(group_ptr[g]), int(group_ptr[g + 1])
+        b = (keys[lo:hi] >> np.uint32(32 - DIR_BITS)).astype(np.int64)
+        dirs.append(lo + np.searchsorted(b, np.arange(nb + 1)))
+    return np.stack(dirs).astype(np.int32) if dirs else np.zeros((1, nb + 1), np.int32)
 
-        The directory gives the first row of the query's bucket; keys are sorted inside a
-        group, so the probe walks forward while the keys are smaller than the query (a key of
-        a later bucket is always larger) and stops at the end of the group.
-        """
-        e = np.zeros(0, dtype=np.int64)
+
+class _Probe:
+    """Lookup of a ``_Table``'s keys, giving an int32 value per row (its code or number).
+
+    One uint64 per row (key in the low half, value in the high half: one memory access gives
+    both), each group followed by an empty slot (largest key, value ``EMPTY``) so that a probe
+    never runs into the next group, and a bucket directory over the top DIR_BITS bits of the
+    key pointing into these slots. Keys are sorted inside a group, so a probe walks forward
+    from the first slot of its bucket while the keys are smaller than the query.
+    """
+
+    EMPTY = np.int32(-(2**31))
+
+    def __init__(self, table: _Table, values: npt.NDArray[np.int32]) -> None:
+        n_groups = table.group_ptr.size - 1
+        shift = np.repeat(np.arange(n_groups, dtype=np.int64), np.diff(table.group_ptr))
+        empty = (np.uint64(0x80000000) << np.uint64(32)) | np.uint64(0xFFFFFFFF)
+        slots = np.full(table.n_rows + n_groups, empty, dtype=np.uint64)
+        packed = (values.astype(np.int32).view(np.uint32).astype(np.uint64) << np.uint64(32)) | table.keys.astype(
+            np.uint64
+        )
+        slots[np.arange(table.n_rows) + shift] = packed
+        self.slots = slots
+        directory = _directory(table.keys, table.group_ptr)
+        directory += np.arange(directory.shape[0], dtype=np.int32)[:, None]
+        self.directory = directory.reshape(-1)
+        self.n_groups = max(n_groups, 1)
+
+    def find(self, q: npt.NDArray[np.uint32], groups: I64 | int) -> tuple[I64, npt.NDArray[np.int32]]:
+        """(indices into q that were found, their values); ``groups`` per query or one."""
         if q.size == 0:
-            return e, e
-        nb1 = (1 << DIR_BITS) + 1
-        g = np.minimum(np.asarray(groups, dtype=np.int64), self.directory.shape[0] - 1)
-        if g.ndim == 0:
-            g = np.full(q.size, int(g), dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
         b = (q >> np.uint32(32 - DIR_BITS)).astype(np.int64)
-        b += g * nb1
-        cand = self.directory.reshape(-1)[b].astype(np.int64)
-        gend = self._group_end[g]
-        keys = self._keys_pad
-        kc = keys[cand]
-        inside = cand < gend
-        found = np.where((kc == q) & inside, cand, -1)
-        act = np.flatnonzero((kc < q) & inside)
-        c, qa, ge = cand[act], q[act], gend[act]
+        b += groups * ((1 << DIR_BITS) + 1)
+        pos = self.directory.take(b)
+        q64 = q.astype(np.uint64)
+        e = self.slots.take(pos)
+        key = e & np.uint64(0xFFFFFFFF)
+        code = (e >> np.uint64(32)).astype(np.uint32).view(np.int32)
+        miss = key != q64
+        np.putmask(code, miss, self.EMPTY)
+        act = np.flatnonzero(key < q64)  # keys are sorted in a bucket: the query may be further on
+        pos, q64 = pos.take(act) + 1, q64.take(act)
         while act.size:
-            c += 1
-            kc = keys[c]
-            ok = c < ge
-            m = (kc == qa) & ok
-            found[act[m]] = c[m]
-            go = (kc < qa) & ok
-            act, c, qa, ge = act[go], c[go], qa[go], ge[go]
-        hit = np.flatnonzero(found >= 0)
-        return hit, found[hit]
+            e = self.slots.take(pos)
+            key = e & np.uint64(0xFFFFFFFF)
+            m = np.flatnonzero(key == q64)
+            if m.size:
+                code[act.take(m)] = (e.take(m) >> np.uint64(32)).astype(np.uint32).view(np.int32)
+            go = np.flatnonzero(key < q64)
+            act, pos, q64 = act.take(go), pos.take(go) + 1, q64.take(go)
+        hit = np.flatnonzero(code != self.EMPTY)
+        return hit, code.take(hit)
 
 
 @dataclass
@@ -227,6 +240,7 @@ class Model:
         )
 
     def __post_init__(self) -> None:
+        self._word_probe = _Probe(self.words, np.arange(self.words.n_rows, dtype=np.int32))
         self.refresh()
 
     def refresh(self) -> None:
@@ -237,6 +251,8 @@ class Model:
         self._eff_order = np.where(self.max_order < tx.MAX_ORDER, po, self.max_order)
         t = self.ngrams
         self._layout = t.layout(self.n_langs, shifts, np.diff(t.indptr) >= DENSE_MIN_LANGS)
+        self._probe = _Probe(t, self._layout.code)
+        self._layout.code = np.zeros(0, dtype=np.int32)  # now held by the probe
         _trim_heap()
 
     @property
@@ -263,12 +279,12 @@ class Model:
         base = np.float32(floor - log_beta) * ge[:, :1] + np.float32(log_beta) * cum[:, self._eff_order - 1]
         out: F32 = np.ascontiguousarray(base, dtype=np.float32)
         q, order, word = tx.ngram_queries(seg)  # sorted by word (then order, position)
-        hit, rows = self.ngrams.rows(q, order)
-        self._accumulate(out, word[hit], rows)
+        hit, code = self._probe.find(q, order)
+        self._accumulate(out, word.take(hit), code)
         return out
 
-    def _accumulate(self, out: npt.NDArray[np.float32], w: I64, rows: I64) -> None:
-        """out[w] += table row, for every (word, n-gram row) pair found (``w`` sorted).
+    def _accumulate(self, out: npt.NDArray[np.float32], w: I64, code: npt.NDArray[np.int32]) -> None:
+        """out[w] += table row, for every (word, n-gram row code) pair found (``w`` sorted).
 
         Each word's dense rows and its sparse entries are summed separately, in float32 and
         in query order, then added to ``out``: the same arithmetic for any batch size, so a
@@ -278,47 +294,53 @@ class Model:
             return
         lay = self._layout
         n_words, n_l = out.shape
-        code = lay.code[rows]
-        dn = (code >= 0) & (code < MULTI_BASE)
-        # dense rows: occurrence matrix (words x dense rows) @ dense table
-        wd, ld = w[dn], code[dn]
-        if wd.size:
+        # dense rows (0 <= code < MULTI_BASE; negative codes are large as uint32)
+        dense = code.view(np.uint32) < np.uint32(MULTI_BASE)
+        di = np.flatnonzero(dense)
+        if di.size:
+            wd, ld = w.take(di), code.take(di)
             if n_words <= SMALL_BATCH_WORDS:  # plain numpy: less overhead for a few words
                 starts = np.flatnonzero(np.r_[True, wd[1:] != wd[:-1]])
-                out[wd[starts]] += np.add.reduceat(lay.dense[ld], starts, axis=0)
-            else:
-                indptr = np.zeros(n_words + 1, dtype=np.int64)
-                np.cumsum(np.bincount(wd, minlength=n_words), out=indptr[1:])
+                out[wd[starts]] += np.add.reduceat(lay.dense.take(ld, axis=0), starts, axis=0)
+            else:  # occurrence matrix (words x dense rows) @ dense table
+                indptr = np.searchsorted(wd, np.arange(n_words + 1)).astype(np.int32)
                 occ = sp.csr_matrix((np.ones(wd.size, dtype=np.float32), ld, indptr), shape=(n_words, lay.dense.shape[0]))
                 out += occ @ lay.dense
         # sparse rows: scatter their entries, in query order
-        sm = ~dn
-        cs, wsp = code[sm], w[sm]
-        if cs.size == 0:
+        si = np.flatnonzero(~dense)
+        if si.size == 0:
             return
+        cs, wsp = code.take(si), w.take(si)
         single = cs < 0
-        packed = -1 - cs[single]
         if single.all():
+            packed = -1 - cs
             target = wsp * n_l + (packed & 255)
-            val = lay.single_values[packed >> 8]
+            val = lay.single_values.take(packed >> 8)
         else:
-            mi = cs[~single] - MULTI_BASE
-            mstart = lay.multi_ptr[mi].astype(np.int64)
-            mlen = lay.multi_ptr[mi + 1] - mstart
+            ones = np.flatnonzero(single)
+            multi = np.flatnonzero(~single)
+            mcode = cs.take(multi) - MULTI_BASE
+            mstart = lay.multi_ptr.take(mcode).astype(np.int64)
+            mlen = lay.multi_ptr.take(mcode + 1) - mstart
             lens = np.ones(cs.size, dtype=np.int64)
-            lens[~single] = mlen
+            lens[multi] = mlen
             ends = np.cumsum(lens)
             target = np.repeat(wsp * n_l, lens)
-            val = np.empty(int(ends[-1]), dtype=np.float32)
-            pos = ends[single] - 1
-            target[pos] += packed & 255
-            val[pos] = lay.single_values[packed >> 8]
+            lang = np.empty(target.size, dtype=np.int64)
+            val = np.empty(target.size, dtype=np.float32)
+            packed = -1 - cs.take(ones)
+            pos = ends.take(ones) - 1
+            lang[pos] = packed & 255
+            val[pos] = lay.single_values.take(packed >> 8)
+            first = ends.take(multi) - mlen  # where each multi row's entries go
             mcum = np.cumsum(mlen)
-            rel = np.arange(int(mcum[-1]), dtype=np.int64) - np.repeat(mcum - mlen, mlen)
-            src = np.repeat(mstart, mlen) + rel
-            pos = np.repeat(ends[~single] - mlen, mlen) + rel
-            target[pos] += lay.multi_langs[src]
-            val[pos] = lay.multi_values[src]
+            pos = np.repeat(first - (mcum - mlen), mlen)
+            pos += np.arange(int(mcum[-1]), dtype=np.int64)
+            src = np.repeat(mstart - first, mlen)
+            src += pos
+            lang[pos] = lay.multi_langs.take(src)
+            val[pos] = lay.multi_values.take(src)
+            target += lang
         acc = np.zeros(n_words * n_l, dtype=np.float32)
         np.add.at(acc, target, val)
         out += acc.reshape(n_words, n_l)
@@ -346,7 +368,8 @@ class Model:
             log_lam = np.log(lam_v).astype(np.float32)
         c += np.log1p(-lam_v).astype(np.float32)
         idx = np.flatnonzero(ok)
-        hit, rows = self.words.rows(h[idx], 0)
+        hit, found = self._word_probe.find(h[idx], 0)
+        rows = found.astype(np.int64)
         if rows.size:
             rep, col, flat = self.words.expand(rows)
             r = idx[hit][rep]
