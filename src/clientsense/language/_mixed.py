@@ -74,7 +74,8 @@ def secondary_language(
 
 
 def secondary_languages(
-    word_scores: F32,
+    scores: F32,
+    inv: npt.NDArray[np.int64],
     word_len: npt.NDArray[np.int64],
     bounds: npt.NDArray[np.int64],
     docs: npt.NDArray[np.int64],
@@ -87,8 +88,8 @@ def secondary_languages(
 ) -> npt.NDArray[np.int64]:
     """``secondary_language`` for many texts at once (-1 where there is none).
 
-    Text ``docs[i]`` holds the words ``bounds[d]:bounds[d+1]`` and has primary language
-    ``primary[i]``. One Viterbi "lane" runs per (text, candidate language); the lanes of all
+    Word w of the batch scores ``scores[inv[w]]``; text ``d = docs[i]`` holds the words
+    ``bounds[d]:bounds[d+1]`` and has primary language ``primary[i]``. One Viterbi "lane" runs per (text, candidate language); the lanes of all
     texts advance together, word by word, with the same float arithmetic as the single-text
     version, so the answers are identical.
     """
@@ -104,15 +105,19 @@ def secondary_languages(
     n_ok = n[ok]
     doc_of_word = np.repeat(np.arange(ok.size), n_ok)
     words = np.repeat(start[ok] - (np.cumsum(n_ok) - n_ok), n_ok) + np.arange(int(n_ok.sum()))
-    sub = word_scores[words] if allowed.size == word_scores.shape[1] else word_scores[words][:, allowed]
+    n_l = scores.shape[1]
+    flat = scores.reshape(-1)
+    sub = scores.take(inv.take(words), axis=0)
+    if allowed.size != n_l:
+        sub = sub[:, allowed]
     best = allowed[np.argmax(sub, axis=1)]
     prim = primary[ok]
     win = best != prim[doc_of_word]
-    pair = np.unique(doc_of_word[win] * word_scores.shape[1] + best[win])  # sorted: by text, then language
+    pair = np.unique(doc_of_word[win] * n_l + best[win])  # sorted: by text, then language
     if pair.size == 0:
         return out
-    lane_doc = pair // word_scores.shape[1]  # index into ok
-    lane_lang = pair - lane_doc * word_scores.shape[1]
+    lane_doc = pair // n_l  # index into ok
+    lane_lang = pair - lane_doc * n_l
     # lanes of longer texts first: at word i the running lanes are a prefix
     by_len = np.argsort(-n_ok[lane_doc], kind="stable")
     lane_doc, lane_lang = lane_doc[by_len], lane_lang[by_len]
@@ -126,8 +131,8 @@ def secondary_languages(
     backs: list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]] = []
     for i in range(int(lane_n[0])):
         m = int(running[i])
-        row = lane_start[:m] + i
-        adv = (word_scores[row, lane_lang[:m]] - word_scores[row, lane_prim[:m]]).astype(np.float64)
+        row = inv.take(lane_start[:m] + i) * n_l
+        adv = (flat.take(row + lane_lang[:m]) - flat.take(row + lane_prim[:m])).astype(np.float64)
         a_stay, b_stay = s_a[:m], s_b[:m]
         a_sw, b_sw = b_stay - switch_cost, a_stay - switch_cost
         back_a, back_b = a_sw > a_stay, b_sw > b_stay

@@ -42,6 +42,7 @@ DEFAULT_SCORING: dict[str, float] = {
 DIR_BITS = 18
 SMALL_BATCH_WORDS = 48  # below this many words, skip scipy.sparse (call overhead)
 DENSE_MIN_LANGS = 8  # n-gram rows shared by this many languages are kept as a dense matrix
+SPARSE_WIDTH = DENSE_MIN_LANGS - 1  # entries of a sparse row, at most
 MULTI_BASE = 1 << 30
 """Row codes: ``0 <= c < MULTI_BASE`` a dense row, ``c >= MULTI_BASE`` a sparse row of 2+
 entries (``c - MULTI_BASE``), ``c < 0`` a row of one entry, packed as ``-1 - (v << 8 | lang)``
@@ -100,7 +101,7 @@ class _Table:
 
     def layout(self, n_cols: int, shifts: dict[int, float], dense_rows: npt.NDArray[np.bool_]) -> _Layout:
         """Float tables with ``shifts[g]`` added to group g: ``dense_rows`` as a dense matrix,
-        rows of one entry packed into their row code, other rows as a small CSR table."""
+        rows of one entry packed into their row code, other rows padded to SPARSE_WIDTH."""
         add = np.zeros(self.n_rows, dtype=np.float32)
         for g, sh in shifts.items():
             add[self.group_ptr[g] : self.group_ptr[g + 1]] = sh
@@ -129,10 +130,15 @@ class _Table:
         # rows of 2+ entries (fewer than DENSE_MIN_LANGS)
         sel = multi_rows[entry_row]
         er = entry_row[sel]
-        multi_ptr = np.zeros(int(multi_rows.sum()) + 1, dtype=np.int32)
-        np.cumsum(counts[multi_rows], out=multi_ptr[1:])
-        multi_values = self.values(sel) + add[er]
-        return _Layout(dense, code, single_values, multi_ptr, self.langs[sel].copy(), multi_values)
+        # padded to SPARSE_WIDTH entries; padding points at an extra column n_cols, value 0
+        n_multi = int(multi_rows.sum())
+        slot = np.flatnonzero(sel) - self.indptr[er].astype(np.int64)  # rank inside the row
+        mrow = code[er] - MULTI_BASE
+        multi_langs = np.full((n_multi, SPARSE_WIDTH), n_cols, dtype=np.uint8)
+        multi_values = np.zeros((n_multi, SPARSE_WIDTH), dtype=np.float32)
+        multi_langs[mrow, slot] = self.langs[sel]
+        multi_values[mrow, slot] = self.values(sel) + add[er]
+        return _Layout(dense, code, single_values, multi_langs, multi_values)
 
 def _directory(keys: npt.NDArray[np.uint32], group_ptr: I64) -> npt.NDArray[np.int32]:
     """Per group, the first row of every bucket (top DIR_BITS bits of the key) and the end."""
@@ -206,8 +212,7 @@ class _Layout:
     dense: F32
     code: npt.NDArray[np.int32]
     single_values: F32
-    multi_ptr: npt.NDArray[np.int32]
-    multi_langs: npt.NDArray[np.uint8]
+    multi_langs: npt.NDArray[np.uint8]  # (rows, SPARSE_WIDTH), padding = n_langs
     multi_values: F32
 
 
@@ -311,42 +316,38 @@ class Model:
         if si.size == 0:
             return
         cs, wsp = code.take(si), w.take(si)
-        single = cs < 0
-        if single.all():
-            packed = -1 - cs
-            target = wsp * n_l + (packed & 255)
+        n_c = n_l + 1  # plus a column that takes the padding
+        ones = np.flatnonzero(cs < 0)
+        packed = -1 - cs.take(ones)
+        if ones.size == cs.size:  # one entry each
+            target = wsp * n_c + (packed & 255)
             val = lay.single_values.take(packed >> 8)
-        else:
-            ones = np.flatnonzero(single)
-            multi = np.flatnonzero(~single)
-            mcode = cs.take(multi) - MULTI_BASE
-            mstart = lay.multi_ptr.take(mcode).astype(np.int64)
-            mlen = lay.multi_ptr.take(mcode + 1) - mstart
-            lens = np.ones(cs.size, dtype=np.int64)
-            lens[multi] = mlen
-            ends = np.cumsum(lens)
-            target = np.repeat(wsp * n_l, lens)
-            lang = np.empty(target.size, dtype=np.int64)
-            val = np.empty(target.size, dtype=np.float32)
-            packed = -1 - cs.take(ones)
-            pos = ends.take(ones) - 1
-            lang[pos] = packed & 255
-            val[pos] = lay.single_values.take(packed >> 8)
-            first = ends.take(multi) - mlen  # where each multi row's entries go
-            mcum = np.cumsum(mlen)
-            pos = np.repeat(first - (mcum - mlen), mlen)
-            pos += np.arange(int(mcum[-1]), dtype=np.int64)
-            src = np.repeat(mstart - first, mlen)
-            src += pos
-            lang[pos] = lay.multi_langs.take(src)
-            val[pos] = lay.multi_values.take(src)
-            target += lang
-        acc = np.zeros(n_words * n_l, dtype=np.float32)
+        else:  # SPARSE_WIDTH padded entries per row, in query order
+            lang = np.empty((cs.size, SPARSE_WIDTH), dtype=np.uint8)
+            vals = np.empty((cs.size, SPARSE_WIDTH), dtype=np.float32)
+            multi = np.flatnonzero(cs >= 0)
+            mrow = cs.take(multi) - MULTI_BASE
+            lang[multi] = lay.multi_langs.take(mrow, axis=0)
+            vals[multi] = lay.multi_values.take(mrow, axis=0)
+            if ones.size:
+                lang[ones] = n_l
+                vals[ones] = 0.0
+                lang[ones, 0] = packed & 255
+                vals[ones, 0] = lay.single_values.take(packed >> 8)
+            target = (wsp * n_c)[:, None] + lang
+            target = target.reshape(-1)
+            val = vals.reshape(-1)
+        acc = np.zeros(n_words * n_c, dtype=np.float32)
         np.add.at(acc, target, val)
-        out += acc.reshape(n_words, n_l)
+        out += acc.reshape(n_words, n_c)[:, :n_l]
 
     def word_scores(self, seg: tx.Segments) -> F32:
-        """Per-word score ``log(lam * P_word + (1 - lam) * P_char)`` (n_words x n_langs).
+        """Per-word score ``log(lam * P_word + (1 - lam) * P_char)`` (n_words x n_langs)."""
+        scores, inv = self.unique_word_scores(seg)
+        return scores if inv is None else scores[inv]
+
+    def unique_word_scores(self, seg: tx.Segments) -> tuple[F32, I64 | None]:
+        """(scores, inv): word i of ``seg`` scores ``scores[inv[i]]`` (``scores[i]`` if inv is None).
 
         A word's score does not depend on its context, so repeated words of a batch are
         scored once.
@@ -357,8 +358,8 @@ class Model:
             key = np.where(ok, h64, np.arange(n_words, dtype=np.uint64))  # long words: unique
             uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
             if uniq.size < 0.8 * n_words:
-                return self._word_scores(tx.subset(seg, first), h[first], ok[first])[inv]
-        return self._word_scores(seg, h, ok)
+                return self._word_scores(tx.subset(seg, first), h[first], ok[first]), inv.astype(np.int64)
+        return self._word_scores(seg, h, ok), None
 
     def _word_scores(self, seg: tx.Segments, h: npt.NDArray[np.uint32], ok: npt.NDArray[np.bool_]) -> F32:
         c = self._char_scores(seg)
