@@ -43,10 +43,6 @@ DIR_BITS = 18
 SMALL_BATCH_WORDS = 48  # below this many words, skip scipy.sparse (call overhead)
 DENSE_MIN_LANGS = 8  # n-gram rows shared by this many languages are kept as a dense matrix
 SPARSE_WIDTH = DENSE_MIN_LANGS - 1  # entries of a sparse row, at most
-MULTI_BASE = 1 << 30
-"""Row codes: ``0 <= c < MULTI_BASE`` a dense row, ``c >= MULTI_BASE`` a sparse row of 2+
-entries (``c - MULTI_BASE``), ``c < 0`` a row of one entry, packed as ``-1 - (v << 8 | lang)``
-with ``v`` its value's index in ``_Layout.single_values``."""
 
 
 def _trim_heap() -> None:
@@ -76,8 +72,8 @@ class _Table:
         with np.load(path, allow_pickle=False) as z:
             keys = z["keys"]
             counts = z["counts"]
-            langs = z["langs"].astype(np.uint8)
-            q = z["vals"].astype(np.uint8)
+            langs = z["langs"].astype(np.uint8, copy=False)
+            q = z["vals"].astype(np.uint8, copy=False)
             group_ptr = z["group_ptr"].astype(np.int64)
         indptr = np.zeros(keys.size + 1, dtype=np.int32)
         np.cumsum(counts, out=indptr[1:])
@@ -85,7 +81,7 @@ class _Table:
 
     @property
     def n_rows(self) -> int:
-        return int(self.keys.size)
+        return int(self.indptr.size - 1)
 
     def values(self, idx: npt.NDArray[np.int64] | npt.NDArray[np.bool_]) -> F32:
         """Dequantised values of the entries ``idx``."""
@@ -99,56 +95,72 @@ class _Table:
         flat = starts[rep] + np.arange(rep.size) - np.repeat(np.cumsum(lens) - lens, lens)
         return rep, self.langs[flat].astype(np.int64), flat
 
-    def layout(self, n_cols: int, shifts: dict[int, float], dense_rows: npt.NDArray[np.bool_]) -> _Layout:
-        """Float tables with ``shifts[g]`` added to group g: ``dense_rows`` as a dense matrix,
-        rows of one entry packed into their row code, other rows padded to SPARSE_WIDTH."""
-        add = np.zeros(self.n_rows, dtype=np.float32)
-        for g, sh in shifts.items():
-            add[self.group_ptr[g] : self.group_ptr[g + 1]] = sh
+    def codes(self, dense_rows: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int32], int, int, I64]:
+        """Row codes, which do not depend on the scoring parameters: ``dense_rows`` are rows
+        ``0..n_dense-1`` of a dense matrix; the others are rows ``code - n_dense`` of a sparse
+        table padded to SPARSE_WIDTH entries: first the rows of 2+ entries, then one row per
+        distinct (group, quantised value, language) of the rows of one entry (there are far
+        fewer of those than such rows). Returns (code, n_dense, n_multi, those triples).
+        """
         counts = np.diff(self.indptr)
-        group_of_row = np.repeat(np.arange(self.group_ptr.size - 1), np.diff(self.group_ptr))
-        entry_row = np.repeat(np.arange(self.n_rows, dtype=np.int32), counts)
         single_rows = (counts == 1) & ~dense_rows
         multi_rows = ~dense_rows & ~single_rows
+        n_dense, n_multi = int(dense_rows.sum()), int(multi_rows.sum())
         code = np.zeros(self.n_rows, dtype=np.int32)
-        code[dense_rows] = np.arange(int(dense_rows.sum()), dtype=np.int32)
-        code[multi_rows] = MULTI_BASE + np.arange(int(multi_rows.sum()), dtype=np.int32)
+        code[dense_rows] = np.arange(n_dense, dtype=np.int32)
+        code[multi_rows] = n_dense + np.arange(n_multi, dtype=np.int32)
+        rows = np.flatnonzero(single_rows)
+        first = self.indptr[rows]
+        combo = np.searchsorted(self.group_ptr, rows, side="right") - 1
+        combo <<= 16
+        combo |= self.q[first].astype(np.int64) << 8
+        combo |= self.langs[first]
+        present = np.zeros(max(self.group_ptr.size - 1, 1) << 16, dtype=np.bool_)
+        present[combo] = True
+        uniq = np.flatnonzero(present)
+        rank = np.cumsum(present, dtype=np.int32)
+        code[rows] = n_dense + n_multi - 1 + rank[combo]
+        return code, n_dense, n_multi, uniq
+
+    def layout(self, n_cols: int, shifts: dict[int, float], dense_rows: npt.NDArray[np.bool_]) -> _Layout:
+        """Float tables with ``shifts[g]`` added to group g, for the codes of ``codes``."""
+        code, n_dense, n_multi, combos = self.codes(dense_rows)
+        level = np.arange(256, dtype=np.uint8).astype(np.float32) * np.float32(self.scale) + np.float32(self.lo)
+        counts = np.diff(self.indptr)
         # dense matrix
-        sel = dense_rows[entry_row]
-        dense = np.zeros((int(dense_rows.sum()), n_cols), dtype=np.float32)
-        er = entry_row[sel]
-        dense[code[er], self.langs[sel]] = self.values(sel) + add[er]
-        # one-entry rows: the value depends only on (group, quantised value)
-        n_groups = self.group_ptr.size - 1
-        single_values = np.zeros(n_groups * 256, dtype=np.float32)
-        for g in range(n_groups):
-            level = np.arange(256, dtype=np.uint8).astype(np.float32) * np.float32(self.scale) + np.float32(self.lo)
-            single_values[g * 256 : (g + 1) * 256] = level + np.float32(shifts.get(g, 0.0))
-        first = self.indptr[:-1][single_rows]
-        packed = ((group_of_row[single_rows] * 256 + self.q[first].astype(np.int64)) << 8) | self.langs[first]
-        code[single_rows] = (-1 - packed).astype(np.int32)
-        # rows of 2+ entries (fewer than DENSE_MIN_LANGS)
-        sel = multi_rows[entry_row]
-        er = entry_row[sel]
-        # padded to SPARSE_WIDTH entries; padding points at an extra column n_cols, value 0
-        n_multi = int(multi_rows.sum())
-        slot = np.flatnonzero(sel) - self.indptr[er].astype(np.int64)  # rank inside the row
-        mrow = code[er] - MULTI_BASE
-        multi_langs = np.full((n_multi, SPARSE_WIDTH), n_cols, dtype=np.uint8)
-        multi_values = np.zeros((n_multi, SPARSE_WIDTH), dtype=np.float32)
-        multi_langs[mrow, slot] = self.langs[sel]
-        multi_values[mrow, slot] = self.values(sel) + add[er]
-        return _Layout(dense, code, single_values, multi_langs, multi_values)
+        dense = np.zeros((n_dense, n_cols), dtype=np.float32)
+        sparse_langs = np.full((n_multi + combos.size, SPARSE_WIDTH), n_cols, dtype=np.uint8)
+        sparse_values = np.zeros((n_multi + combos.size, SPARSE_WIDTH), dtype=np.float32)
+        shift = np.array([shifts.get(g, 0.0) for g in range(max(self.group_ptr.size - 1, 1))], dtype=np.float32)
+        step = 1 << 16  # rows at a time: small temporaries
+        for g in range(self.group_ptr.size - 1):
+            for r0 in range(int(self.group_ptr[g]), int(self.group_ptr[g + 1]), step):
+                r1 = min(r0 + step, int(self.group_ptr[g + 1]))
+                e0, e1 = int(self.indptr[r0]), int(self.indptr[r1])
+                er = np.repeat(np.arange(r0, r1, dtype=np.int32), counts[r0:r1])  # row of each entry
+                value = level[self.q[e0:e1]] + shift[g]
+                langs = self.langs[e0:e1]
+                c = code[er]
+                sel = np.flatnonzero(c < n_dense)
+                dense[c[sel], langs[sel]] = value[sel]
+                sel = np.flatnonzero((c >= n_dense) & (c < n_dense + n_multi))
+                rank = sel + e0 - self.indptr[er[sel]]
+                sparse_langs[c[sel] - n_dense, rank] = langs[sel]
+                sparse_values[c[sel] - n_dense, rank] = value[sel]
+        sparse_langs[n_multi:, 0] = combos & 255
+        sparse_values[n_multi:, 0] = level[(combos >> 8) & 255] + shift[combos >> 16]
+        return _Layout(dense, code, sparse_langs, sparse_values)
+
 
 def _directory(keys: npt.NDArray[np.uint32], group_ptr: I64) -> npt.NDArray[np.int32]:
     """Per group, the first row of every bucket (top DIR_BITS bits of the key) and the end."""
     nb = 1 << DIR_BITS
-    dirs = []
+    n_groups = max(group_ptr.size - 1, 1)
+    out = np.zeros((n_groups, nb + 1), dtype=np.int32)
     for g in range(group_ptr.size - 1):
         lo, hi = int(group_ptr[g]), int(group_ptr[g + 1])
-        b = (keys[lo:hi] >> np.uint32(32 - DIR_BITS)).astype(np.int64)
-        dirs.append(lo + np.searchsorted(b, np.arange(nb + 1)))
-    return np.stack(dirs).astype(np.int32) if dirs else np.zeros((1, nb + 1), np.int32)
+        out[g] = lo + np.searchsorted(keys[lo:hi] >> np.uint32(32 - DIR_BITS), np.arange(nb + 1, dtype=np.uint32))
+    return out
 
 
 class _Probe:
@@ -163,20 +175,20 @@ class _Probe:
 
     EMPTY = np.int32(-(2**31))
 
-    def __init__(self, table: _Table, values: npt.NDArray[np.int32]) -> None:
-        n_groups = table.group_ptr.size - 1
-        shift = np.repeat(np.arange(n_groups, dtype=np.int64), np.diff(table.group_ptr))
+    def __init__(self, keys: npt.NDArray[np.uint32], group_ptr: I64, values: npt.NDArray[np.int32]) -> None:
+        n_groups = group_ptr.size - 1
         empty = (np.uint64(0x80000000) << np.uint64(32)) | np.uint64(0xFFFFFFFF)
-        slots = np.full(table.n_rows + n_groups, empty, dtype=np.uint64)
-        packed = (values.astype(np.int32).view(np.uint32).astype(np.uint64) << np.uint64(32)) | table.keys.astype(
-            np.uint64
-        )
-        slots[np.arange(table.n_rows) + shift] = packed
+        slots = np.full(keys.size + n_groups, empty, dtype=np.uint64)
+        for g in range(n_groups):  # group g's rows move g slots on (one empty slot per group)
+            lo, hi = int(group_ptr[g]), int(group_ptr[g + 1])
+            part = slots[lo + g : hi + g]
+            part[:] = values[lo:hi].view(np.uint32)
+            part <<= np.uint64(32)
+            part |= keys[lo:hi]
         self.slots = slots
-        directory = _directory(table.keys, table.group_ptr)
+        directory = _directory(keys, group_ptr)
         directory += np.arange(directory.shape[0], dtype=np.int32)[:, None]
         self.directory = directory.reshape(-1)
-        self.n_groups = max(n_groups, 1)
 
     def find(self, q: npt.NDArray[np.uint32], groups: I64 | int) -> tuple[I64, npt.NDArray[np.int32]]:
         """(indices into q that were found, their values); ``groups`` per query or one."""
@@ -207,13 +219,12 @@ class _Probe:
 
 @dataclass
 class _Layout:
-    """The n-gram table as scored: see ``MULTI_BASE`` for the row codes."""
+    """The n-gram table as scored: see ``_Table.layout``."""
 
     dense: F32
     code: npt.NDArray[np.int32]
-    single_values: F32
-    multi_langs: npt.NDArray[np.uint8]  # (rows, SPARSE_WIDTH), padding = n_langs
-    multi_values: F32
+    sparse_langs: npt.NDArray[np.uint8]
+    sparse_values: F32
 
 
 @dataclass
@@ -245,8 +256,16 @@ class Model:
         )
 
     def __post_init__(self) -> None:
-        self._word_probe = _Probe(self.words, np.arange(self.words.n_rows, dtype=np.int32))
+        w, t = self.words, self.ngrams
+        self._word_probe = _Probe(w.keys, w.group_ptr, np.arange(w.n_rows, dtype=np.int32))
+        code = t.codes(self._dense_rows())[0]  # codes do not depend on the scoring
+        self._probe = _Probe(t.keys, t.group_ptr, code)
+        del code
+        w.keys = t.keys = np.zeros(0, dtype=np.uint32)  # now held by the probes
         self.refresh()
+
+    def _dense_rows(self) -> npt.NDArray[np.bool_]:
+        return np.asarray(np.diff(self.ngrams.indptr) >= DENSE_MIN_LANGS)
 
     def refresh(self) -> None:
         """Recompute derived matrices after ``scoring`` changed."""
@@ -255,9 +274,8 @@ class Model:
         po = int(self.scoring["profile_order"])
         self._eff_order = np.where(self.max_order < tx.MAX_ORDER, po, self.max_order)
         t = self.ngrams
-        self._layout = t.layout(self.n_langs, shifts, np.diff(t.indptr) >= DENSE_MIN_LANGS)
-        self._probe = _Probe(t, self._layout.code)
-        self._layout.code = np.zeros(0, dtype=np.int32)  # now held by the probe
+        self._layout = t.layout(self.n_langs, shifts, self._dense_rows())
+        self._layout.code = np.zeros(0, dtype=np.int32)  # the probe has them
         _trim_heap()
 
     @property
@@ -299,8 +317,8 @@ class Model:
             return
         lay = self._layout
         n_words, n_l = out.shape
-        # dense rows (0 <= code < MULTI_BASE; negative codes are large as uint32)
-        dense = code.view(np.uint32) < np.uint32(MULTI_BASE)
+        n_dense = lay.dense.shape[0]
+        dense = code < n_dense
         di = np.flatnonzero(dense)
         if di.size:
             wd, ld = w.take(di), code.take(di)
@@ -309,36 +327,17 @@ class Model:
                 out[wd[starts]] += np.add.reduceat(lay.dense.take(ld, axis=0), starts, axis=0)
             else:  # occurrence matrix (words x dense rows) @ dense table
                 indptr = np.searchsorted(wd, np.arange(n_words + 1)).astype(np.int32)
-                occ = sp.csr_matrix((np.ones(wd.size, dtype=np.float32), ld, indptr), shape=(n_words, lay.dense.shape[0]))
+                occ = sp.csr_matrix((np.ones(wd.size, dtype=np.float32), ld, indptr), shape=(n_words, n_dense))
                 out += occ @ lay.dense
-        # sparse rows: scatter their entries, in query order
+        # sparse rows: scatter their (padded) entries, in query order
         si = np.flatnonzero(~dense)
         if si.size == 0:
             return
-        cs, wsp = code.take(si), w.take(si)
-        n_c = n_l + 1  # plus a column that takes the padding
-        ones = np.flatnonzero(cs < 0)
-        packed = -1 - cs.take(ones)
-        if ones.size == cs.size:  # one entry each
-            target = wsp * n_c + (packed & 255)
-            val = lay.single_values.take(packed >> 8)
-        else:  # SPARSE_WIDTH padded entries per row, in query order
-            lang = np.empty((cs.size, SPARSE_WIDTH), dtype=np.uint8)
-            vals = np.empty((cs.size, SPARSE_WIDTH), dtype=np.float32)
-            multi = np.flatnonzero(cs >= 0)
-            mrow = cs.take(multi) - MULTI_BASE
-            lang[multi] = lay.multi_langs.take(mrow, axis=0)
-            vals[multi] = lay.multi_values.take(mrow, axis=0)
-            if ones.size:
-                lang[ones] = n_l
-                vals[ones] = 0.0
-                lang[ones, 0] = packed & 255
-                vals[ones, 0] = lay.single_values.take(packed >> 8)
-            target = (wsp * n_c)[:, None] + lang
-            target = target.reshape(-1)
-            val = vals.reshape(-1)
+        rows = code.take(si) - n_dense
+        n_c = n_l + 1  # plus the column that takes the padding
+        target = (w.take(si) * n_c).astype(np.int32)[:, None] + lay.sparse_langs.take(rows, axis=0)
         acc = np.zeros(n_words * n_c, dtype=np.float32)
-        np.add.at(acc, target, val)
+        np.add.at(acc, target.reshape(-1), lay.sparse_values.take(rows, axis=0).reshape(-1))
         out += acc.reshape(n_words, n_c)[:, :n_l]
 
     def word_scores(self, seg: tx.Segments) -> F32:

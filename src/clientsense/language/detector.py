@@ -181,15 +181,14 @@ class LanguageDetector:
         all_names: list[str | None] = [*self._all, None]
         width = order.shape[1]
         results: list[LanguageResult] = []
-        for sup, o, p, s in zip(
-            (supported > 0).tolist(), order.tolist(), top_p.tolist(), second.tolist(), strict=True
-        ):
+        for sup, o, p, s in zip((supported > 0).tolist(), order.tolist(), top_p.tolist(), second.tolist(), strict=True):
             if not sup:
                 results.append(UND)
             elif width == 3:
                 n0, p0 = names[o[0]], p[0]
-                cands = ((n0, p0), (names[o[1]], p[1]), (names[o[2]], p[2]))
-                results.append(LanguageResult(n0, p0, cands, all_names[s]))
+                results.append(
+                    LanguageResult(n0, p0, ((n0, p0), (names[o[1]], p[1]), (names[o[2]], p[2])), all_names[s])
+                )
             else:
                 cands = tuple((names[j], q) for j, q in zip(o, p, strict=True))
                 results.append(LanguageResult(cands[0][0], cands[0][1], cands, all_names[s]))
