@@ -141,8 +141,8 @@ class LanguageDetector:
     def _detect_native(self, texts: list[str], allowed: npt.NDArray[np.int64]) -> list[LanguageResult]:
         model = self._model
         assert model is not None
-        seg = tx.segment([tx.clean(t) for t in texts])
         n_docs = len(texts)
+        seg = tx.segment_joined(tx.clean_join(texts), n_docs)
         if seg.word_start.size == 0:
             return [UND] * n_docs
         scores32, inv = model.unique_word_scores(seg)  # word i scores scores32[inv[i]]
