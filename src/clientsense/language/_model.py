@@ -335,7 +335,7 @@ class Model:
             return
         rows = code.take(si) - n_dense
         n_c = n_l + 1  # plus the column that takes the padding
-        target = (w.take(si) * n_c).astype(np.int32)[:, None] + lay.sparse_langs.take(rows, axis=0)
+        target = (w.take(si) * n_c)[:, None] + lay.sparse_langs.take(rows, axis=0)
         acc = np.zeros(n_words * n_c, dtype=np.float32)
         np.add.at(acc, target.reshape(-1), lay.sparse_values.take(rows, axis=0).reshape(-1))
         out += acc.reshape(n_words, n_c)[:, :n_l]

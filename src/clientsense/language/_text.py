@@ -409,12 +409,17 @@ def word_hashes(seg: Segments) -> tuple[U32, BoolA, U64]:
     n = seg.word_start.size
     h = np.full(n, _WORD_SEED, dtype=np.uint64)
     ln = seg.word_len
-    cp1 = seg.seq + np.uint64(1)
-    top = seg.seq.size - 1
-    for k in range(min(MAX_WORD_LEN, int(ln.max()) if n else 0)):
-        inside = k < ln
-        c = cp1[np.minimum(seg.word_start + k, top)]
-        h = np.where(inside, h * _P + c, h)
+    if n:
+        # longest words first: the words still running at letter k are a prefix
+        by_len = np.argsort(-np.minimum(ln, MAX_WORD_LEN).astype(np.int16), kind="stable")
+        start = seg.word_start.take(by_len)
+        running = np.bincount(np.minimum(ln, MAX_WORD_LEN), minlength=MAX_WORD_LEN + 1)[::-1].cumsum()[::-1]
+        hs = h[:n].copy()
+        for k in range(min(MAX_WORD_LEN, int(ln.max()))):
+            m = int(running[k + 1])  # words with more than k letters
+            hs[:m] *= _P
+            hs[:m] += seg.seq.take(start[:m] + k) + np.uint64(1)
+        h[by_len] = hs
     h64 = h * _MIX1
     h64 ^= h64 >> _S33
     return _finish(h), ln <= MAX_WORD_LEN, h64
