@@ -40,7 +40,6 @@ DEFAULT_SCORING: dict[str, float] = {
 
 
 DIR_BITS = 18
-SMALL_BATCH_WORDS = 48  # below this many words, skip scipy.sparse (call overhead)
 DENSE_MIN_LANGS = 8  # n-gram rows shared by this many languages are kept as a dense matrix
 SPARSE_WIDTH = DENSE_MIN_LANGS - 1  # entries of a sparse row, at most
 
@@ -322,13 +321,11 @@ class Model:
         di = np.flatnonzero(dense)
         if di.size:
             wd, ld = w.take(di), code.take(di)
-            if n_words <= SMALL_BATCH_WORDS:  # plain numpy: less overhead for a few words
-                starts = np.flatnonzero(np.r_[True, wd[1:] != wd[:-1]])
-                out[wd[starts]] += np.add.reduceat(lay.dense.take(ld, axis=0), starts, axis=0)
-            else:  # occurrence matrix (words x dense rows) @ dense table
-                indptr = np.searchsorted(wd, np.arange(n_words + 1)).astype(np.int32)
-                occ = sp.csr_matrix((np.ones(wd.size, dtype=np.float32), ld, indptr), shape=(n_words, n_dense))
-                out += occ @ lay.dense
+            # occurrence matrix (words x dense rows) @ dense table: each word's rows are summed
+            # one after the other from zero (np.add.reduceat would not sum in that order)
+            indptr = np.searchsorted(wd, np.arange(n_words + 1)).astype(np.int32)
+            occ = sp.csr_matrix((np.ones(wd.size, dtype=np.float32), ld, indptr), shape=(n_words, n_dense))
+            out += occ @ lay.dense
         # sparse rows: scatter their (padded) entries, in query order
         si = np.flatnonzero(~dense)
         if si.size == 0:
