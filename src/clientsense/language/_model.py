@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ DEFAULT_SCORING: dict[str, float] = {
 
 
 DIR_BITS = 18
+_LO, _HI = (0, 1) if sys.byteorder == "little" else (1, 0)  # uint32 halves of a uint64
 DENSE_MIN_LANGS = 8  # n-gram rows shared by this many languages are kept as a dense matrix
 SPARSE_WIDTH = DENSE_MIN_LANGS - 1  # entries of a sparse row, at most
 
@@ -196,22 +198,20 @@ class _Probe:
         b = (q >> np.uint32(32 - DIR_BITS)).astype(np.int64)
         b += groups * ((1 << DIR_BITS) + 1)
         pos = self.directory.take(b)
-        q64 = q.astype(np.uint64)
         e = self.slots.take(pos)
-        key = e & np.uint64(0xFFFFFFFF)
-        code = (e >> np.uint64(32)).astype(np.uint32).view(np.int32)
-        miss = key != q64
-        np.putmask(code, miss, self.EMPTY)
-        act = np.flatnonzero(key < q64)  # keys are sorted in a bucket: the query may be further on
-        pos, q64 = pos.take(act) + 1, q64.take(act)
+        key = e.view(np.uint32)[_LO::2]  # the key and value halves, as views: no copies
+        code = e.view(np.int32)[_HI::2]
+        np.putmask(code, key != q, self.EMPTY)
+        act = np.flatnonzero(key < q)  # keys are sorted in a bucket: the query may be further on
+        pos, qa = pos.take(act) + 1, q.take(act)
         while act.size:
             e = self.slots.take(pos)
-            key = e & np.uint64(0xFFFFFFFF)
-            m = np.flatnonzero(key == q64)
+            key = e.view(np.uint32)[_LO::2]
+            m = np.flatnonzero(key == qa)
             if m.size:
-                code[act.take(m)] = (e.take(m) >> np.uint64(32)).astype(np.uint32).view(np.int32)
-            go = np.flatnonzero(key < q64)
-            act, pos, q64 = act.take(go), pos.take(go) + 1, q64.take(go)
+                code[act.take(m)] = e.view(np.int32)[_HI::2].take(m)
+            go = np.flatnonzero(key < qa)
+            act, pos, qa = act.take(go), pos.take(go) + 1, qa.take(go)
         hit = np.flatnonzero(code != self.EMPTY)
         return hit, code.take(hit)
 
