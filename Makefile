@@ -5,8 +5,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared
 FUZZ_EXAMPLES ?= 100000
+# comparison tools of the language-ID benchmark: installed by bench-langid only, never runtime deps
+LANGID_BENCH_DEPS ?= langid==1.1.6 lingua-language-detector==2.1.1
+# training source of the language-ID model (models/langid/README.md: wordfreq 3.1)
+LANGID_TRAIN_DEPS ?= wordfreq>=3.1,<3.2
 
-.PHONY: run test lint typecheck unit train evaluate bench bench-email fuzz notebook clean
+.PHONY: run test lint typecheck unit train evaluate bench bench-email bench-langid train-langid fuzz notebook clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +46,22 @@ evaluate: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/bench_perf.py
+
+## Language-ID benchmark vs langdetect, langid.py and lingua on $(SHARED)/langid/lingua_testdata
+## (~10 min); writes benchmarks/langid/RESULTS.md/.json. BENCH_LANGID_ARGS=--quick for a smoke run.
+bench-langid: $(STAMP)
+	$(PY) -m pip install --quiet $(LANGID_BENCH_DEPS)
+	LINGUA_TESTDATA=$(SHARED)/langid/lingua_testdata $(PY) benchmarks/langid/bench_langid.py $(BENCH_LANGID_ARGS)
+
+## Rebuild models/langid/ and rewrite models/MANIFEST.json (python -m clientsense.language.train).
+## Needs wordfreq (installed here) and, to reproduce the shipped Belarusian tables, Debian's
+## dictionary and its expander:  sudo apt-get install hunspell-be hunspell-tools
+train-langid: $(STAMP)
+	$(PY) -m pip install --quiet '$(LANGID_TRAIN_DEPS)'
+	@test -f /usr/share/hunspell/be_BY.dic && command -v unmunch >/dev/null || { \
+		echo "train-langid: needs /usr/share/hunspell/be_BY.dic and unmunch: sudo apt-get install hunspell-be hunspell-tools" >&2; \
+		exit 1; }
+	$(PY) -m clientsense.language.train
 
 ## Long fuzzing run: FUZZ_EXAMPLES (default 100,000) hypothesis examples per entry point.
 fuzz: $(STAMP)

@@ -237,3 +237,148 @@ def test_tampered_artifact_is_refused(tmp_path: Path) -> None:
     cfg.write_text(cfg.read_text(encoding="utf-8").replace('"lam"', '"lam" ', 1), encoding="utf-8")
     with pytest.raises(ArtifactError):
         LanguageDetector(backend="native", model_dir=tmp_path)
+
+
+# --- vectorised internals: batched paths give exactly what the simple ones give -------------
+MIXED = [
+    "Здравствуйте, у меня не работает приложение. I have tried reinstalling it twice but nothing helps.",
+    "Bonjour, je n'arrive plus à me connecter. Nadal nie działa, proszę o szybką pomoc.",
+    "Hello there, the parcel never arrived. Bună ziua, coletul nu a ajuns niciodată la mine.",
+    "ok",
+    "",
+    "12345",
+    "Привет",
+    "Dobrý deň, nefunguje to. Dobrý den, nefunguje to vůbec, prosím o pomoc.",
+    "Guten Tag, meine Bestellung ist nicht angekommen. Grazie mille per il vostro aiuto rapido!",
+]
+
+
+def _corpus() -> list[str]:
+    texts = [t for t, _ in SHORT] + MIXED
+    texts += [a + " " + b for a in MIXED[:3] for b in MIXED[:3]]
+    texts += ["x" * 3000, "слово " * 500, "https://example.com/a b@c.de @joe merci", "\x00 nul \x00 ok"]
+    return texts
+
+
+def test_batch_equals_single_exactly_with_restriction_and_chunks() -> None:
+    from clientsense.language import detector as det_mod
+
+    texts = _corpus()
+    det = LanguageDetector()
+    assert det.detect_many(texts) == [det.detect(t) for t in texts]
+    assert any(r.secondary for r in det.detect_many(texts))
+    restricted = LanguageDetector(languages=["en", "ru", "fr", "pl", "ro"])
+    assert restricted.detect_many(texts) == [restricted.detect(t) for t in texts]
+    assert detect_languages(texts, ["en", "ru"]) == [detect_language(t, ["en", "ru"]) for t in texts]
+    # more texts than one vectorised pass: the chunk boundary changes nothing
+    many = texts * (1200 // len(texts) + 1)
+    assert len(many) > 1000
+    assert det.detect_many(many) == det.detect_many(many[:700]) + det.detect_many(many[700:])
+    assert det_mod.UND in det.detect_many(many)
+
+
+def test_detect_many_input_checks() -> None:
+    det = LanguageDetector()
+    assert det.detect_many([]) == []
+    assert det.detect_many(iter(["merci beaucoup", ""]))[1] == LanguageResult("und", 0.0, (), None)
+    with pytest.raises(TypeError, match="str"):
+        det.detect_many(["ok", None])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        detect_languages("not a list")
+
+
+def test_secondary_languages_matches_single_text_viterbi() -> None:
+    import numpy as np
+
+    from clientsense.language._mixed import secondary_language, secondary_languages
+
+    rng = np.random.default_rng(0)
+    n_l = 9
+    for trial in range(40):
+        n_docs = 12
+        lens = rng.integers(0, 14, n_docs)
+        bounds = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
+        n_words = int(bounds[-1])
+        n_u = max(n_words // 2, 1)
+        # coarse values make ties between languages and between paths frequent
+        scores = rng.integers(-8, 1, (n_u, n_l)).astype(np.float32) * 2.5
+        inv = rng.integers(0, n_u, n_words).astype(np.int64)
+        word_len = rng.integers(1, 9, n_words).astype(np.int64)
+        allowed = np.arange(n_l, dtype=np.int64) if trial % 2 else np.array([0, 2, 3, 5, 8], dtype=np.int64)
+        docs = np.flatnonzero(lens >= 0).astype(np.int64)
+        primary = allowed[rng.integers(0, allowed.size, docs.size)]
+        args = (allowed, 3.0, 4.0, 0.15, 4)
+        got = secondary_languages(scores, inv, word_len, bounds, docs, primary, *args)
+        for i, d in enumerate(docs):
+            w0, w1 = bounds[d], bounds[d + 1]
+            want = secondary_language(scores[inv[w0:w1]], word_len[w0:w1], int(primary[i]), *args)
+            assert got[i] == (-1 if want is None else want), (trial, d)
+
+
+def test_probe_finds_every_key_and_nothing_else() -> None:
+    import numpy as np
+
+    from clientsense.language._model import _Probe
+
+    rng = np.random.default_rng(1)
+    parts = [np.unique(rng.integers(0, 2**32, s, dtype=np.uint64)).astype(np.uint32) for s in (0, 5, 3000, 1)]
+    parts.append(np.array([0, 2**32 - 1], dtype=np.uint32))  # extreme keys (the largest = empty slots')
+    keys = np.concatenate(parts)
+    counts = [p.size for p in parts]
+    group_ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    values = rng.integers(-(2**31) + 1, 2**31, keys.size).astype(np.int32)
+    probe = _Probe(keys, group_ptr, values)
+    groups = np.repeat(np.arange(len(counts)), counts)
+    hit, val = probe.find(keys, groups)
+    assert (hit == np.arange(keys.size)).all() and (val == values).all()
+    # the same keys asked in another group, and fresh keys, are not found
+    other = (groups + 1) % len(counts)
+    present = {(int(g), int(k)) for g, k in zip(groups, keys, strict=True)}
+    hit, _ = probe.find(keys, other)
+    assert all((int(other[i]), int(keys[i])) in present for i in hit)
+    fresh = rng.integers(0, 2**32, 5000, dtype=np.uint64).astype(np.uint32)
+    fg = rng.integers(0, len(counts), fresh.size)
+    hit, _ = probe.find(fresh, fg)
+    assert all((int(fg[i]), int(fresh[i])) in present for i in hit)
+
+
+def test_ngram_queries_and_clean_join_match_reference() -> None:
+    import numpy as np
+
+    from clientsense.language import _text as tx
+
+    texts = [*_corpus(), "ΣΊΣΥΦΟΣ ΟΔΟΣ", "\ud800abc \udfff", "Ş ţ", "cafe\u0301", "a" * 30_000, "𝔥𝔢𝔩𝔩𝔬 mot"]
+    joined = tx.clean_join(texts)
+    assert joined == "\x00".join(tx.clean(t) for t in texts) + "\x00"
+    seg = tx.segment_joined(joined, len(texts))
+    ref = tx.segment([tx.clean(t) for t in texts])
+    assert (seg.seq == ref.seq).all() and (seg.word_len == ref.word_len).all()
+    hashes, valid = tx.ngram_hashes(seg.seq)
+    pos = [np.flatnonzero(v) for v in valid]
+    q = np.concatenate([h[p] for h, p in zip(hashes, pos, strict=True)])
+    order = np.repeat(np.arange(1, tx.MAX_ORDER + 1), [p.size for p in pos])
+    word = seg.pos_word[np.concatenate(pos)]
+    by_word = np.argsort(word, kind="stable")
+    q2, order2, word2 = tx.ngram_queries(seg)
+    assert (q2 == q[by_word]).all() and (order2 == order[by_word]).all() and (word2 == word[by_word]).all()
+
+
+def test_word_scores_do_not_depend_on_the_batch() -> None:
+    import numpy as np
+
+    from clientsense.language import _text as tx
+
+    model = default_detector_model()
+    texts = _corpus()
+    seg = tx.segment([tx.clean(t) for t in texts])
+    together = model.word_scores(seg)
+    alone = np.concatenate([model.word_scores(tx.segment([tx.clean(t)])) for t in texts])
+    assert together.dtype == np.float32 and np.array_equal(together, alone)
+
+
+def default_detector_model():  # type: ignore[no-untyped-def]
+    from clientsense.language import default_detector
+
+    model = default_detector()._model
+    assert model is not None
+    return model

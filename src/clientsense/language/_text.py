@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -131,6 +131,7 @@ def _tables() -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.uint8]]:
         script[lo : hi + 1] = sid
     script[~letter] = 0
     letter[0xAA] = letter[0xBA] = False  # ordinal indicators
+    script[0xAA] = script[0xBA] = 0
     return letter, script
 
 
@@ -148,6 +149,30 @@ def clean(text: str) -> str:
     return t.lower()
 
 
+def clean_join(texts: list[str]) -> str:
+    """``"\x00".join(clean(t) for t in texts) + "\x00"``, cleaning the batch in one pass.
+
+    Equal to the per-text form: NUL is a starter that composes with nothing, is neither cased
+    nor case-ignorable and is not a surrogate, so NFC, lower-casing and the surrogate repair
+    treat it as a hard boundary. Texts with NULs of their own or longer than MAX_RAW_CHARS
+    take the per-text path.
+    """
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1 or (texts and max(map(len, texts)) > MAX_RAW_CHARS):
+        return "\x00".join([clean(t) for t in texts]) + "\x00"
+    if not joined.isascii():
+        joined = joined.encode("utf-8", "replace").decode("utf-8")
+        joined = unicodedata.normalize("NFC", joined)
+        joined = joined.replace("ş", "ș").replace("ţ", "ț").replace("Ş", "Ș").replace("Ţ", "Ț")
+    if "@" in joined or "//" in joined or "www." in joined or "WWW." in joined:
+        parts = joined.split("\x00")
+        for i, t in enumerate(parts):
+            if "@" in t or "//" in t or "www." in t or "WWW." in t:
+                parts[i] = _NOISE_RE.sub(" ", t)
+        joined = "\x00".join(parts)
+    return joined.lower() + "\x00"
+
+
 @dataclass(frozen=True)
 class Segments:
     """Letter runs ("words") of a batch of cleaned texts.
@@ -157,12 +182,16 @@ class Segments:
     """
 
     seq: U64
-    pos_word: I64  # word id of every predicted position (index p-1)
     word_doc: I64  # doc id of every word
     word_start: I64  # index in seq of each word's first letter
     word_len: I64
     word_script: npt.NDArray[np.uint8]
     n_docs: int
+
+    @cached_property
+    def pos_word(self) -> I64:
+        """Word id of every predicted position (index p-1): a word's letters and its end."""
+        return np.repeat(np.arange(self.word_len.size, dtype=np.int64), self.word_len + 1)
 
 
 _HOMO_SRC = np.array([ord(c) for c in "aceiopxyïë"], dtype=np.int64)
@@ -199,22 +228,25 @@ _HOMO_DST = _HOMO_DST[_ORDER]
 
 def segment(texts: list[str]) -> Segments:
     """Split cleaned texts into letter runs; a change of script also ends a run."""
+    return segment_joined("\x00".join(texts) + "\x00", len(texts))
+
+
+def segment_joined(joined: str, n_docs: int) -> Segments:
+    """``segment`` of texts given as ``"\x00".join(texts) + "\x00"`` (see ``clean_join``)."""
     letter_tab, script_tab = _tables()
-    n_docs = len(texts)
-    joined = "\x00".join(texts) + "\x00"
     cp = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4").astype(np.int32)
     zero = cp == 0
     doc = np.cumsum(zero, dtype=np.int32)  # doc id (+1 on the separators themselves)
     doc -= zero
     if int(cp.max()) < 0x10000:
-        is_letter = letter_tab[cp]
-        script = script_tab[cp].astype(np.int32)
+        is_letter = letter_tab.take(cp)
+        script = script_tab.take(cp).astype(np.int32)  # 0 for non-letters
     else:
         bmp = cp < 0x10000
         cpb = np.where(bmp, cp, 0)
         is_letter = np.where(bmp, letter_tab[cpb], (cp >= 0x20000) & (cp <= 0x323AF))
         script = np.where(bmp, script_tab[cpb], 17).astype(np.int32)
-    script[~is_letter] = 0
+        script[~is_letter] = 0
     # combining marks inherit the script of the preceding letter
     inherit = script == _INHERIT
     if inherit.any():
@@ -227,53 +259,49 @@ def segment(texts: list[str]) -> Segments:
     li = np.flatnonzero(is_letter)
     if li.size == 0:
         e = np.zeros(0, dtype=np.int64)
-        return Segments(np.array([SPACE], dtype=np.uint64), e, e, e, e, np.zeros(0, dtype=np.uint8), n_docs)
-    ls = script[li]
-    ld = doc[li].astype(np.int64)
+        return Segments(np.array([SPACE], dtype=np.uint64), e, e, e, np.zeros(0, dtype=np.uint8), n_docs)
+    ls = script.take(li)
+    ld = doc.take(li)
     new = np.ones(li.size, dtype=np.bool_)
     new[1:] = (li[1:] != li[:-1] + 1) | (ls[1:] != ls[:-1]) | (ld[1:] != ld[:-1])
     # cap the letters scored per document
-    first_of_doc = np.ones(li.size, dtype=np.bool_)
-    first_of_doc[1:] = ld[1:] != ld[:-1]
-    grp_start = np.maximum.accumulate(np.where(first_of_doc, np.arange(li.size), 0))
-    keep = (np.arange(li.size) - grp_start) < MAX_LETTERS
-    if not keep.all():
-        li, ls, ld, new = li[keep], ls[keep], ld[keep], new[keep]
-    wid = np.cumsum(new) - 1
-    n_words = int(wid[-1]) + 1
+    if np.bincount(ld, minlength=1).max() > MAX_LETTERS:
+        first_of_doc = np.ones(li.size, dtype=np.bool_)
+        first_of_doc[1:] = ld[1:] != ld[:-1]
+        grp_start = np.maximum.accumulate(np.where(first_of_doc, np.arange(li.size), 0))
+        keep = np.flatnonzero((np.arange(li.size) - grp_start) < MAX_LETTERS)
+        li, ls, ld, new = li.take(keep), ls.take(keep), ld.take(keep), new.take(keep)
+    starts = np.flatnonzero(new)
+    n_words = starts.size
+    wid = np.cumsum(new, dtype=np.int64)
     # layout: for word w, a space at (start_w - 1) then its letters; one final space.
-    out_pos = np.arange(li.size) + wid + 1
+    out_pos = wid + np.arange(li.size)  # = index + word id + 1
     seq = np.full(li.size + n_words + 1, SPACE, dtype=np.uint64)
-    seq[out_pos] = cp[li].astype(np.uint64)
-    word_start = out_pos[new]
-    word_len = np.bincount(wid, minlength=n_words).astype(np.int64)
-    pos_word = np.empty(seq.size - 1, dtype=np.int64)
-    pos_word[out_pos - 1] = wid
-    ends = word_start + word_len  # the space after each word
-    pos_word[ends - 1] = np.arange(n_words)
-    return Segments(seq, pos_word, ld[new].astype(np.int64), word_start, word_len, ls[new].astype(np.uint8), n_docs)
+    seq[out_pos] = cp.take(li)
+    word_len = np.diff(np.append(starts, li.size))
+    return Segments(
+        seq, ld.take(starts).astype(np.int64), out_pos.take(starts), word_len, ls.take(starts).astype(np.uint8), n_docs
+    )
 
 
 def subset(seg: Segments, words: I64) -> Segments:
     """A Segments holding only the given words (in that order), each as its own document."""
-    ln = seg.word_len[words]
+    ln = seg.word_len.take(words)
     n = words.size
     new_start = np.cumsum(ln + 1) - ln  # index of each word's first letter in the new seq
     total = int(ln.sum()) + n + 1
     seq = np.full(total, SPACE, dtype=np.uint64)
-    rep = np.repeat(np.arange(n), ln)
-    offs = np.arange(rep.size) - np.repeat(np.cumsum(ln) - ln, ln)
-    seq[new_start[rep] + offs] = seg.seq[seg.word_start[words][rep] + offs]
-    pos_word = np.empty(total - 1, dtype=np.int64)
-    pos_word[new_start[rep] + offs - 1] = rep
-    pos_word[new_start + ln - 1] = np.arange(n)
+    rep = np.repeat(new_start - (np.cumsum(ln) - ln), ln)
+    offs = np.arange(rep.size)
+    dst = rep + offs
+    src = np.repeat(seg.word_start.take(words) - (np.cumsum(ln) - ln), ln) + offs
+    seq[dst] = seg.seq.take(src)
     return Segments(
         seq,
-        pos_word,
         np.arange(n, dtype=np.int64),
         new_start.astype(np.int64),
         ln.astype(np.int64),
-        seg.word_script[words],
+        seg.word_script.take(words),
         n,
     )
 
@@ -309,6 +337,54 @@ def ngram_hashes(seq: U64) -> tuple[list[U32], list[BoolA]]:
     return hashes, valid
 
 
+# first predicted position of order n in a word, relative to the space before it
+_FIRST_OFFSET = np.array([max(n - 1, 1) for n in range(1, MAX_ORDER + 1)], dtype=np.int64)
+# seed_n * P**n: the seed's part of ``window_hash`` for order n (wrapping uint64 arithmetic)
+_SEED_TERM = np.array(
+    [(int(_SEEDS[n]) * pow(int(_P), n, 1 << 64)) & 0xFFFFFFFFFFFFFFFF for n in range(1, MAX_ORDER + 1)],
+    dtype=np.uint64,
+)
+
+
+def ngram_counts(word_len: I64) -> I64:
+    """Valid n-grams per word and order (n_words x MAX_ORDER): l+1, l+1, l, l-1, l-2 (>= 0)."""
+    return np.maximum(word_len[:, None] + (2 - _FIRST_OFFSET)[None, :], 0)
+
+
+def ngram_queries(seg: Segments) -> tuple[U32, I64, I64]:
+    """Hash, order (1..5) and word of every valid n-gram, ordered by word, then order, then
+    position: the order ``ngram_hashes`` + a stable sort by word would give, computed directly.
+
+    Hashes equal ``window_hash``'s: ``seed_n * P**n + sum_k cp1[p-n+1+k] * P**(n-1-k)``, built
+    with one rolling pass per order.
+    """
+    n_words = seg.word_start.size
+    cnt = ngram_counts(seg.word_len)
+    flat_cnt = cnt.reshape(-1)
+    total = int(flat_cnt.sum())
+    if total == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.uint32), e, e
+    # rolling polynomial of the windows ending at every position, one row per order
+    cp1 = seg.seq + np.uint64(1)
+    size = cp1.size
+    g = np.empty((MAX_ORDER, size), dtype=np.uint64)
+    g[0] = cp1
+    for n in range(1, MAX_ORDER):
+        g[n, 0] = cp1[0]
+        np.multiply(g[n - 1, :-1], _P, out=g[n, 1:])
+        g[n, 1:] += cp1[1:]
+    g += _SEED_TERM[:, None]
+    # flat index into g of each query: row (order) * size + first position of the block + rank
+    block_start = np.cumsum(flat_cnt) - flat_cnt
+    first = (seg.word_start - 1)[:, None] + (_FIRST_OFFSET + size * np.arange(MAX_ORDER))[None, :]
+    flat = np.repeat(first.reshape(-1) - block_start, flat_cnt)
+    flat += np.arange(total, dtype=np.int64)
+    order = np.repeat(np.tile(np.arange(1, MAX_ORDER + 1, dtype=np.int64), n_words), flat_cnt)
+    word = np.repeat(np.arange(n_words, dtype=np.int64), cnt.sum(axis=1))
+    return _finish(g.reshape(-1)[flat]), order, word
+
+
 def window_hash(cp1: U64, start: I64, n: int) -> U32:
     """Hash of the n code points (plus one) ``cp1[start:start+n]`` for every start."""
     h = np.full(start.size, _SEEDS[n], dtype=np.uint64)
@@ -333,12 +409,17 @@ def word_hashes(seg: Segments) -> tuple[U32, BoolA, U64]:
     n = seg.word_start.size
     h = np.full(n, _WORD_SEED, dtype=np.uint64)
     ln = seg.word_len
-    cp1 = seg.seq + np.uint64(1)
-    top = seg.seq.size - 1
-    for k in range(min(MAX_WORD_LEN, int(ln.max()) if n else 0)):
-        inside = k < ln
-        c = cp1[np.minimum(seg.word_start + k, top)]
-        h = np.where(inside, h * _P + c, h)
+    if n:
+        # longest words first: the words still running at letter k are a prefix
+        by_len = np.argsort(-np.minimum(ln, MAX_WORD_LEN).astype(np.int16), kind="stable")
+        start = seg.word_start.take(by_len)
+        running = np.bincount(np.minimum(ln, MAX_WORD_LEN), minlength=MAX_WORD_LEN + 1)[::-1].cumsum()[::-1]
+        hs = h[:n].copy()
+        for k in range(min(MAX_WORD_LEN, int(ln.max()))):
+            m = int(running[k + 1])  # words with more than k letters
+            hs[:m] *= _P
+            hs[:m] += seg.seq.take(start[:m] + k) + np.uint64(1)
+        h[by_len] = hs
     h64 = h * _MIX1
     h64 ^= h64 >> _S33
     return _finish(h), ln <= MAX_WORD_LEN, h64
