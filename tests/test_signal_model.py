@@ -171,3 +171,33 @@ def test_wrong_object_in_the_signal_artifact_is_refused(tmp_path: Path) -> None:
     write_manifest(d)
     with pytest.raises(ArtifactError, match="SignalModel"):
         Analyzer(d, trusted=True)
+
+
+def test_fast_features_equal_the_reference_hashing_vectorizers() -> None:
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    from clientsense.clean import fold
+    from clientsense.signal_model import _vectorizers
+
+    pieces = [
+        "Je veux un remboursement, MAINTENANT !!",
+        "  oddly\u00a0 spaced\t\twords  and  repeats repeats repeats ",
+        "Zwróćcie pieniądze za zamówienie 123",
+        "ß İ ǅ __en__ x",
+        "ok",
+    ]
+    langs = ["fr", "en", "pl", "en", "en"]
+    model = SignalModel(n_features=1 << 12)
+    for _ in range(2):  # cold, then from the per-word hash tables
+        fast = model.features(pieces, langs)
+        char, word = _vectorizers(model.n_features)
+        folded = [fold(p) for p in pieces]
+        ref = sp.csr_matrix(
+            char.transform(folded) + word.transform([f"__{lg}__ {f}" for f, lg in zip(folded, langs, strict=True)]),
+            dtype=np.float32,
+        )
+        ref = sp.csr_matrix(normalize(ref).astype(np.float32))
+        assert fast.shape == ref.shape
+        assert abs(fast - ref).max() < 1e-6
+        assert (fast != 0).nnz == (ref != 0).nnz

@@ -187,6 +187,9 @@ def _as_text(unit: str) -> str:
     return unit
 
 
+_gram_tables: dict[int, dict[str, int]] = {}
+
+
 def _hashed_words(docs: list[list[str]], n_features: int) -> Any:
     """``HashingVectorizer(analyzer=<identity>, n_features, alternate_sign=False, norm=None)
     .transform(docs)``: each word n-gram is one feature, hashed as ``FeatureHasher`` hashes it
@@ -195,12 +198,18 @@ def _hashed_words(docs: list[list[str]], n_features: int) -> Any:
 
     lowest = -(2**31)
     wrapped = (2**31 - 1 - (n_features - 1)) % n_features  # FeatureHasher's index for h == -2**31
+    table = _gram_tables.setdefault(n_features, {})  # each distinct n-gram hashed once
+    if len(table) > _UNIT_TABLE_MAX:
+        table.clear()
     indices: list[int] = []
     indptr = [0]
     for grams in docs:
         for g in grams:
-            h = murmurhash3_32(g, 0)
-            indices.append(wrapped if h == lowest else abs(h) % n_features)
+            i = table.get(g)
+            if i is None:
+                h = murmurhash3_32(g, 0)
+                i = table[g] = wrapped if h == lowest else abs(h) % n_features
+            indices.append(i)
         indptr.append(len(indices))
     out = _sparse_type()(
         (np.ones(len(indices)), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),

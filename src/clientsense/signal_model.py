@@ -18,13 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
 
 from .clean import fold
 from .config import SIGNALS
+from .features import _as_text, _hashed_counts, _hashed_words
 from .results import Signal, Span
 
 __all__ = ["SIGNAL_MODEL_FILE", "SignalModel", "clauses", "combine"]
@@ -33,6 +36,7 @@ SIGNAL_MODEL_FILE = "signals.joblib"
 _SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*|[.!?]+")
 _SUBCLAUSE_RE = re.compile(r"[^;:,]+[;:,]?")
 _LONG_CLAUSE = 90
+_WORD_RE = re.compile(r"(?u)\b\w+\b")  # the token_pattern of the word vectorizer
 _TRIM = " \t\n.,;:!?-–—\"'«»()“”„"
 
 
@@ -77,6 +81,12 @@ def _vectorizers(n_features: int) -> tuple[HashingVectorizer, HashingVectorizer]
     return char, word
 
 
+def _word_ngrams(text: str) -> list[str]:
+    """The word 1–2-grams the word vectorizer of ``_vectorizers`` extracts from ``text``."""
+    tokens = _WORD_RE.findall(text)
+    return tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
+
+
 @dataclass
 class SignalModel:
     """Per-signal linear clause scorers over hashed n-grams, with per-signal thresholds."""
@@ -103,10 +113,14 @@ class SignalModel:
     def features(self, pieces: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
         if not pieces:
             return sp.csr_matrix((0, self.n_features), dtype=np.float32)
-        char, word = _vectorizers(self.n_features)
+        char = _vectorizers(self.n_features)[0].set_params(norm=None)  # counts, normalized below
         folded = [fold(p) for p in pieces]
-        tagged = [f"__{lg}__ {f}" for f, lg in zip(folded, langs, strict=True)]
-        X = char.transform(folded) + word.transform(tagged)
+        # exactly ``char.transform(folded) + word.transform(tagged)`` of ``_vectorizers`` (the
+        # training featurization), computed as the tone features are: each distinct word's
+        # character n-grams hashed once, word n-grams hashed directly
+        counts = _hashed_counts(char, ("signal_char_wb", self.n_features), [f.split() for f in folded], _as_text)
+        grams = [_word_ngrams(f"__{lg}__ {f}") for f, lg in zip(folded, langs, strict=True)]
+        X = normalize(counts) + normalize(_hashed_words(grams, self.n_features))
         X = sp.csr_matrix(X, dtype=np.float32)
         norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
