@@ -382,3 +382,48 @@ def default_detector_model():  # type: ignore[no-untyped-def]
     model = default_detector()._model
     assert model is not None
     return model
+
+
+# --- Russian typed in Latin letters -------------------------------------------------------------
+TRANSLIT_RU = [
+    "kogda budet dostavka? uzhe nedelyu zhdu",
+    "Zdravstvuite, podskazhite pozhaluista, gde moi zakaz?",
+    "spasibo bolshoe, vse rabotaet",
+    "vashi operatory voobshe ne otvechayut, eto uzhas",
+]
+LATIN_NEIGHBOURS = [
+    ("cs", "Dobrý den, kdy bude moje objednávka doručena? Děkuji."),
+    ("cs", "Dobry den, kdy to bude hotove? Uz tyden cekam."),
+    ("sk", "Dobry den, kedy mi pride balik? Uz tyzden cakam."),
+    ("pl", "Dzien dobry, kiedy bedzie dostawa? Czekam juz tydzien."),
+    ("hr", "Dobar dan, kada ce stici moja narudzba? Hvala."),
+    ("en", "Thanks, the privet hedge looks great, see you in Moscow."),
+]
+
+
+@pytest.mark.parametrize("text", TRANSLIT_RU)
+def test_latin_script_russian_is_russian(text: str) -> None:
+    r = detect_language(text)
+    assert r.lang == "ru" and r.confidence >= 0.8
+    assert r.candidates[0] == ("ru", r.confidence) and sum(p for _, p in r.candidates) <= 1.0 + 1e-9
+    assert detect_languages([text, "hello there, how are you"])[0] == r
+
+
+@pytest.mark.parametrize(("lang", "text"), LATIN_NEIGHBOURS)
+def test_latin_script_neighbours_are_not_taken_for_russian(lang: str, text: str) -> None:
+    from clientsense.language._translit import translit_russian_hits
+
+    assert translit_russian_hits(text) == 0
+    assert detect_language(text).lang != "ru"
+
+
+def test_translit_russian_respects_a_restriction_without_russian() -> None:
+    text = TRANSLIT_RU[0]
+    assert LanguageDetector(languages=["en", "ro", "pl"]).detect(text).lang in {"en", "ro", "pl"}
+    assert LanguageDetector(languages=["ru", "en"]).detect(text).lang == "ru"
+
+
+def test_one_russian_word_in_a_longer_latin_text_is_not_enough() -> None:
+    from clientsense.language._translit import translit_russian_hits
+
+    assert translit_russian_hits("We had a great time, spasibo to the whole team for the lovely stay") == 0

@@ -15,6 +15,7 @@ from clientsense.artifacts import ArtifactError, models_dir, verify_file
 from clientsense.language import _text as tx
 from clientsense.language._mixed import secondary_languages
 from clientsense.language._model import Model
+from clientsense.language._translit import translit_confidence, translit_russian_hits
 from clientsense.language.languages import LANGUAGES, base_log_prior
 from clientsense.results import LanguageResult
 
@@ -192,6 +193,12 @@ class LanguageDetector:
             else:
                 cands = tuple((names[j], q) for j, q in zip(o, p, strict=True))
                 results.append(LanguageResult(cands[0][0], cands[0][1], cands, all_names[s]))
+        if "ru" in names:
+            for i, (text, r) in enumerate(zip(texts, results, strict=True)):
+                if r.lang != "ru" and r.lang != "und" and text.isascii():
+                    hits = translit_russian_hits(text)
+                    if hits:
+                        results[i] = _as_translit_russian(r, hits)
         return results
 
     def _maybe_mixed(
@@ -249,6 +256,13 @@ class LanguageDetector:
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def _as_translit_russian(r: LanguageResult, hits: int) -> LanguageResult:
+    """Russian in Latin letters (see ``_translit``): ru first, the model's candidates after it."""
+    conf = translit_confidence(hits)
+    rest = tuple((lg, round(p * (1.0 - conf), 4)) for lg, p in r.candidates if lg != "ru")
+    return LanguageResult("ru", conf, (("ru", conf), *rest[:2]), r.secondary if r.secondary != "ru" else None)
 
 
 _default: LanguageDetector | None = None

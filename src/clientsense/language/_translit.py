@@ -1,0 +1,67 @@
+"""Russian written in Latin letters ("translit"): ``kogda budet dostavka?``, ``spasibo, zhdu``.
+
+Russian clients often type without a Cyrillic keyboard. The n-gram model, trained on
+Cyrillic Russian, then sees a Slavic-looking Latin text and answers Czech, Slovak or Croatian.
+This module recognises such text by frequent Russian words in their common Latin spellings
+(zh/j, sh/sch/shch, kh/h, ya/ja, -yi/-ii/-iy endings). The lexicon keeps only forms that are
+not ordinary words of the Latin-script languages we support (``vy``, ``den``, ``ne``, ``kozel``
+are Czech or Slovak words and are left out). A text is Russian when it is plain ASCII and at
+least ``MIN_HITS`` distinct lexicon words make up at least ``MIN_SHARE`` of its words.
+"""
+
+from __future__ import annotations
+
+import string
+
+MIN_HITS = 2
+MIN_SHARE = 0.2
+CONFIDENCE = {2: 0.8, 3: 0.9}
+"""Confidence given for 2 distinct lexicon words, and for 3 or more."""
+
+_WORDS = """
+kogda kagda pochemu pochemy zachem skolko skoka kuda otkuda gde chto shto chtoby shtoby
+zdravstvuite zdravstvuyte zdrastvuite zdrastvuyte zdravstvujte dobryi dobryy dobriy dobrii
+dobroe dobrogo privet spasibo spasiba spsb pozhaluista pozhaluysta pojaluista pojaluysta
+pozhalujsta pzhl izvinite prostite podskazhite podskajite skazhite pomogite uzhe uje eshe
+eshche voobshe voobshche vobshe seichas seychas sejchas sichas segodnya sevodnya segodnia
+zavtra vchera nikogda vsegda opyat opiat tozhe takzhe ochen ochenj nemnogo horosho khorosho
+xorosho harasho konechno navernoe mozhet mozhno mozhete nelzya nuzhno nuzhen nuzhna hochu
+khochu hotim khotim khotel khotela budet budut menya tebya nichego nichem nigde kotoryi
+kotoryy kotoraya kotoroe etot eto etogo etom etu etoi vash vasha vashe vashi vashego vashei
+vashu vashim nash nasha nashe nashi moya moyu moego svoyu svoego dengi deneg dengami zakazyval
+dostavka dostavku dostavki posylka posylku posylki kurer kurera zvonyu pishu otvet otveta
+otvechaet otvechayut otvetit rabotaet rabotayut slomalsya slomalas slomano polomka vozvrat
+vozvrata vernite vernut zamenu zamena pomenyat pomenyaite oplata oplatu oplaty schet scheta
+schyot sdelat sdelali sdelaite sdelayte prishel prishla prishlo prishli proshel proshlo
+proshla poluchil poluchila poluchili nedelyu dnya dnei dney mesyac mesyaca chasa obeshali
+obeshchali obeshal obmanuli obman zhdu zhdem zhdat jdat srochno pochta pochty sotrudnik ponyal
+ponyala ponyatno ponimaete ponimayu znaete znayu dumayu kazhetsya vopros voprosa otmenite
+otmenit otmena priem priema vrach blin blya blyat blyad nahuy nahui nahren pizdec pizdets
+huinya hernya mudak mudaki tupye tupoi tupoy zhuliki zhulik vory moshenniki obmanshiki cherez
+dlya dvazhdy molchite prines prinesli poslednii posledniy svoei obrashayus obrashchayus tupaya
+vorovki hamlo hamstvo kak esli uzhas uzhasno sovsem rubley rublei tysyach privezli pozvonite
+napishite otpishites skazali pochinite pochinit rebenok rebenka muzh zhena rabota kvartira
+kvartiru
+"""
+
+LEXICON: frozenset[str] = frozenset(_WORDS.split())
+
+_TO_SPACE = str.maketrans({c: " " for c in string.punctuation + string.digits})
+
+
+def translit_russian_hits(text: str) -> int:
+    """Distinct lexicon words of ``text`` when it reads as Latin-script Russian, else 0."""
+    if not text.isascii():
+        return 0
+    words = text.lower().translate(_TO_SPACE).split()
+    if not words:
+        return 0
+    hits = len(LEXICON.intersection(words))
+    if hits < MIN_HITS or hits < MIN_SHARE * len(words):
+        return 0
+    return hits
+
+
+def translit_confidence(hits: int) -> float:
+    """The confidence reported for a text recognised with ``hits`` lexicon words."""
+    return CONFIDENCE[3] if hits >= 3 else CONFIDENCE[2]
