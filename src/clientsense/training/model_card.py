@@ -157,4 +157,10 @@ schemes only approximate ours (e.g. Davidson's "offensive" tweets are not abuse 
 - Code-switching: one language is detected per message; the advice follows it.
 - Public abusive-language corpora carry social-media biases (dialect, identity terms) into the tone model.
 - Probabilities are calibrated on the authored dev split; on other domains recalibrate before using thresholds.
+- Signals: the rule patterns were written while reading the train and dev splits, so their dev
+  scores overstate them; the test split shows what to expect on new wording (see the tables above).
+  The gold signal labels of the corpus are not fully consistent (the same wording is labelled in one
+  message and not in another), which caps every extractor's score.
+- Russian typed in Latin letters is recognised from frequent Russian words; very short or mixed
+  transliterated messages may still be given a neighbouring Latin-script language (cs, sk, pl).
 """
