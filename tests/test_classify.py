@@ -105,3 +105,18 @@ def test_feature_cache_never_mixes_batches() -> None:
     f.transform(b)
     np.testing.assert_array_equal(f.transform(a).toarray(), fresh_a)
     assert not np.array_equal(f.transform(b).toarray(), fresh_a)
+
+
+def test_predict_proba_columns_equals_predict_proba_on_the_side_frame() -> None:
+    from clientsense.classify import StackedClassifier
+    from clientsense.features import side_frame, signal_columns, signal_flag_arrays
+
+    flags = [{"insult"}, {"gratitude"}, {"repeat_contact"}, {"insult"}, {"gratitude"}, {"repeat_contact"}] * 6
+    model = StackedClassifier(small(), signal_columns(), cv=2).fit(side_frame(TEXTS, flags), LABELS)
+    assert np.array_equal(
+        model.predict_proba_columns(TEXTS, signal_flag_arrays(flags)), model.predict_proba(side_frame(TEXTS, flags))
+    )
+    with pytest.raises(ValueError, match="side columns"):
+        model.predict_proba_columns(TEXTS, {})
+    with pytest.raises(ValueError, match="DataFrame with columns"):
+        model.predict_proba(TEXTS)

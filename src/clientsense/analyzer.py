@@ -16,10 +16,11 @@ from typing import Any
 import joblib
 import numpy as np
 
-from .artifacts import ArtifactError, models_dir, verify_file
+from .artifacts import ArtifactError, is_listed, models_dir, verify_file
 from .classify import StackedClassifier
 from .clean import clean_text
-from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, SIGNALS, STEP_FILE, TONE_FILE, TONES, UNDETERMINED, Config
+from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, STEP_FILE, TONE_FILE, UNDETERMINED, Config
+from .features import signal_flag_arrays, tone_proba_arrays
 from .history import DEFAULT_HISTORY, HistoryConfig, ThreadAnalysis, analyze_thread
 from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
@@ -63,12 +64,12 @@ class Analyzer:
         self.tone_model: StackedClassifier = self._load(TONE_FILE, StackedClassifier)
         self.client_type_model: StackedClassifier = self._load(CLIENT_TYPE_FILE, StackedClassifier)
         self.step_model: StackedClassifier | None = (
-            self._load(STEP_FILE, StackedClassifier) if _listed(self.models_path, STEP_FILE) else None
+            self._load(STEP_FILE, StackedClassifier) if is_listed(self.models_path, STEP_FILE) else None
         )
         self.detector = LanguageDetector(languages=self.config.languages)
         self.signals = SignalExtractor()
         self.signal_model: SignalModel | None = (
-            self._load(SIGNAL_MODEL_FILE, SignalModel) if _listed(self.models_path, SIGNAL_MODEL_FILE) else None
+            self._load(SIGNAL_MODEL_FILE, SignalModel) if is_listed(self.models_path, SIGNAL_MODEL_FILE) else None
         )
         self.playbook = load_playbook(Path(playbook) if playbook else None)
         self.policy = Policy(self.playbook, load_rules(Path(rules) if rules else None), self.config.fallback_language)
@@ -129,14 +130,10 @@ class Analyzer:
         ]
         rows = [(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         found = [self.signals.extract(text, lang) for text, lang in rows]
-        # The side features of features.side_frame, as arrays: no DataFrame on the hot path.
-        columns: dict[str, np.ndarray] = {f"sig_{s}": np.zeros(len(rows)) for s in SIGNALS}
-        for i, f in enumerate(found):
-            for s in f:
-                columns[f"sig_{s.id}"][i] = 1.0
+        # the side features of features.side_frame, as arrays: no DataFrame on the hot path
+        columns = signal_flag_arrays([{s.id for s in f} for f in found])
         tone_p = self.tone_model.predict_proba_columns(rows, columns)
-        tone_order = list(self.tone_model.classes_)
-        columns.update({f"p_{t}": tone_p[:, tone_order.index(t)] for t in TONES})
+        columns.update(tone_proba_arrays(tone_p, list(self.tone_model.classes_)))
         type_p = self.client_type_model.predict_proba_columns(rows, columns)
         found = self._add_learned(rows, found)  # the classifiers were trained on pattern flags only
         step_p: Sequence[np.ndarray | None] = [None] * len(rows)
@@ -212,17 +209,6 @@ class Analyzer:
             "step_classes": self.step_model.classes_.tolist() if self.step_model is not None else [],
             "per_language_calibration": sorted(self.tone_model.lang_calibrators_),
         }
-
-
-def _listed(directory: Path, name: str) -> bool:
-    """Whether the model directory ships ``name`` (optional artifacts, e.g. the step model)."""
-    import json
-
-    try:
-        files = json.loads((directory / "MANIFEST.json").read_text(encoding="utf-8")).get("files", {})
-    except (OSError, ValueError, AttributeError):
-        return False  # verify_file on the required artifacts reports a broken manifest
-    return isinstance(files, dict) and name in files
 
 
 def _proba_dict(classes: np.ndarray, row: np.ndarray) -> dict[str, float]:

@@ -52,8 +52,8 @@ def write_manifest(directory: Path, extra: dict[str, object] | None = None) -> P
     return out
 
 
-def verify_file(directory: Path, relpath: str) -> Path:
-    """Check one artifact against the manifest before it is opened; return its path."""
+def _manifest_files(directory: Path) -> dict[str, str]:
+    """The manifest's ``files`` table (path → SHA-256); ``ArtifactError`` if missing or malformed."""
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise ArtifactError(f"no {MANIFEST} in {directory}: refusing to load unverified artifacts")
@@ -64,6 +64,21 @@ def verify_file(directory: Path, relpath: str) -> Path:
     files = doc.get("files") if isinstance(doc, dict) else None
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise ArtifactError(f"{manifest_path} has no valid 'files' table of SHA-256 hashes")
+    return files
+
+
+def is_listed(directory: Path, relpath: str) -> bool:
+    """Whether a valid manifest in ``directory`` lists ``relpath`` (for optional artifacts)."""
+    try:
+        return relpath in _manifest_files(directory)
+    except ArtifactError:
+        return False
+
+
+def verify_file(directory: Path, relpath: str) -> Path:
+    """Check one artifact against the manifest before it is opened; return its path."""
+    manifest_path = directory / MANIFEST
+    files = _manifest_files(directory)
     if relpath not in files:
         raise ArtifactError(f"{relpath} is not listed in {manifest_path}")
     path = directory / relpath

@@ -175,18 +175,22 @@ class StackedClassifier(_LanguageCalibrated):
         self.meta_column = meta_column
         self.random_state = random_state
 
-    def _side(self, X: Any) -> np.ndarray:
-        if not self.side_columns and self.meta_column is None:
-            return np.zeros((len(as_rows(X)), 0))
-        missing = [c for c in self.side_columns if c not in getattr(X, "columns", ())]
+    def _side(self, X: Any, n_rows: int) -> np.ndarray:
+        return self._side_matrix(X, getattr(X, "columns", ()), n_rows, "a DataFrame with columns")
+
+    def _side_matrix(self, columns: Any, names: Any, n_rows: int, what: str) -> np.ndarray:
+        """The side columns of ``columns`` (a DataFrame or a mapping of arrays) as a float matrix."""
+        if not self.side_columns:
+            return np.zeros((n_rows, 0))
+        missing = [c for c in self.side_columns if c not in names]
         if missing:
-            raise ValueError(f"StackedClassifier needs a DataFrame with columns {missing}")
-        return np.asarray(X[list(self.side_columns)], dtype=np.float64)
+            raise ValueError(f"StackedClassifier needs {what} {missing}")
+        return np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in self.side_columns])
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackedClassifier:
         y = np.asarray(y)
-        side = self._side(X)
         rows = as_rows(X)
+        side = self._side(X, len(rows))
         weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         meta = np.asarray(X[self.meta_column], dtype=bool) if self.meta_column else np.ones(len(y), dtype=bool)
         template = self.text_model if self.text_model is not None else TextClassifier()
@@ -210,7 +214,8 @@ class StackedClassifier(_LanguageCalibrated):
         return self
 
     def _raw_proba(self, X: Any) -> np.ndarray:
-        return self._stacked_proba(as_rows(X), self._side(X))
+        rows = as_rows(X)
+        return self._stacked_proba(rows, self._side(X, len(rows)))
 
     def _stacked_proba(self, rows: list[tuple[str, str]], side: np.ndarray) -> np.ndarray:
         text = self.text_model_.predict_proba(rows)
@@ -226,18 +231,7 @@ class StackedClassifier(_LanguageCalibrated):
         rows = as_rows(rows)
         if not rows:
             return np.zeros((0, len(self.classes_)))
-        if not self.side_columns and self.meta_column is None:
-            side = np.zeros((len(rows), 0))
-        else:
-            missing = [c for c in self.side_columns if c not in columns]
-            if missing:
-                raise ValueError(f"StackedClassifier needs side columns {missing}")
-            side = np.asarray(
-                np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in self.side_columns])
-                if self.side_columns
-                else np.zeros((len(rows), 0)),
-                dtype=np.float64,
-            )
+        side = self._side_matrix(columns, columns, len(rows), "side columns")
         return self._calibrated(rows, self._stacked_proba(rows, side))
 
 

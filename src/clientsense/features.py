@@ -372,6 +372,21 @@ def step_columns() -> tuple[str, ...]:
     return (*side_columns(), "p_problem_client")
 
 
+def signal_flag_arrays(signals: Sequence[set[str]]) -> dict[str, np.ndarray]:
+    """The ``sig_<id>`` side features: one 0/1 float column per signal id."""
+    from .config import SIGNALS
+
+    return {f"sig_{s}": np.array([1.0 if s in found else 0.0 for found in signals]) for s in SIGNALS}
+
+
+def tone_proba_arrays(tone_proba: np.ndarray, tone_classes: Sequence[str]) -> dict[str, np.ndarray]:
+    """The ``p_<tone>`` side features, in ``TONES`` order, from probabilities ordered as ``tone_classes``."""
+    from .config import TONES
+
+    order = list(tone_classes)
+    return {f"p_{t}": tone_proba[:, order.index(t)] if len(tone_proba) else np.zeros(0) for t in TONES}
+
+
 def side_frame(
     rows: Sequence[tuple[str, str]],
     signals: Sequence[set[str]],
@@ -381,13 +396,8 @@ def side_frame(
     """A classifier input frame: text, lang, (tone probabilities,) 0/1 signal flags."""
     import pandas as pd
 
-    from .config import SIGNALS, TONES
-
     data: dict[str, Any] = {"text": [t for t, _ in rows], "lang": [lg for _, lg in rows]}
     if tone_proba is not None:
-        order = list(tone_classes)
-        for t in TONES:
-            data[f"p_{t}"] = tone_proba[:, order.index(t)] if len(rows) else []
-    for s in SIGNALS:
-        data[f"sig_{s}"] = [1.0 if s in found else 0.0 for found in signals]
+        data.update(tone_proba_arrays(tone_proba, tone_classes))
+    data.update(signal_flag_arrays(signals))
     return pd.DataFrame(data)

@@ -36,7 +36,7 @@ SIGNAL_MODEL_FILE = "signals.joblib"
 _SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*|[.!?]+")
 _SUBCLAUSE_RE = re.compile(r"[^;:,]+[;:,]?")
 _LONG_CLAUSE = 90
-_WORD_RE = re.compile(r"(?u)\b\w+\b")  # the token_pattern of the word vectorizer
+_WORD_RE = re.compile(r"(?u)\b\w+\b")  # the word vectorizer's token_pattern, also used by _word_ngrams
 _TRIM = " \t\n.,;:!?-–—\"'«»()“”„"
 
 
@@ -76,7 +76,7 @@ def _vectorizers(n_features: int) -> tuple[HashingVectorizer, HashingVectorizer]
         n_features=n_features,
         alternate_sign=False,
         lowercase=False,
-        token_pattern=r"(?u)\b\w+\b",
+        token_pattern=_WORD_RE.pattern,
     )
     return char, word
 

@@ -136,6 +136,16 @@ def _check_counts(df: pd.DataFrame) -> int:
     return smallest
 
 
+def _stacked(
+    cfg: UserTrainConfig, text_C: float, columns: tuple[str, ...], stack_C: float, folds: int
+) -> StackedClassifier:
+    """An unfitted stacked model: a text classifier with ``cfg``'s solver, plus ``columns``."""
+    text = TextClassifier(
+        featurizer=TextFeaturizer(), solver=cfg.solver, C=text_C, alpha=cfg.alpha, random_state=cfg.seed
+    )
+    return StackedClassifier(text, columns, C=stack_C, cv=folds, random_state=cfg.seed)
+
+
 def _fit_step(
     df: pd.DataFrame, tone: StackedClassifier, client_type: StackedClassifier, cfg: UserTrainConfig
 ) -> StackedClassifier | None:
@@ -145,15 +155,7 @@ def _fit_step(
     counts = df["step"].value_counts()
     if (counts >= MIN_PER_CLASS).sum() < 2 or counts.min() < MIN_PER_CLASS:
         return None
-    model = StackedClassifier(
-        TextClassifier(
-            featurizer=TextFeaturizer(), solver=cfg.solver, C=cfg.step_C, alpha=cfg.alpha, random_state=cfg.seed
-        ),
-        step_columns(),
-        C=cfg.stack_C,
-        cv=min(cfg.cv, int(counts.min())),
-        random_state=cfg.seed,
-    )
+    model = _stacked(cfg, cfg.step_C, step_columns(), cfg.stack_C, min(cfg.cv, int(counts.min())))
     return compact(model.fit(step_inputs(df, tone, client_type), df["step"]))
 
 
@@ -172,24 +174,10 @@ def train_on_labelled(
         source, digest = Path(data).name, hashlib.sha256(Path(data).read_bytes()).hexdigest()
         df = read_labelled(data)
     folds = min(cfg.cv, _check_counts(df))
-    tone = StackedClassifier(
-        TextClassifier(
-            featurizer=TextFeaturizer(), solver=cfg.solver, C=cfg.tone_C, alpha=cfg.alpha, random_state=cfg.seed
-        ),
-        signal_columns(),
-        C=cfg.tone_stack_C,
-        cv=folds,
-        random_state=cfg.seed,
-    ).fit(tone_inputs(df), df["tone"])
-    client_type = StackedClassifier(
-        TextClassifier(
-            featurizer=TextFeaturizer(), solver=cfg.solver, C=cfg.client_type_C, alpha=cfg.alpha, random_state=cfg.seed
-        ),
-        side_columns(),
-        C=cfg.stack_C,
-        cv=folds,
-        random_state=cfg.seed,
-    ).fit(client_type_inputs(df, tone), df["client_type"])
+    tone = _stacked(cfg, cfg.tone_C, signal_columns(), cfg.tone_stack_C, folds).fit(tone_inputs(df), df["tone"])
+    client_type = _stacked(cfg, cfg.client_type_C, side_columns(), cfg.stack_C, folds).fit(
+        client_type_inputs(df, tone), df["client_type"]
+    )
     step = _fit_step(df, tone, client_type, cfg)
     out.mkdir(parents=True, exist_ok=True)
     joblib.dump(tone, out / TONE_FILE, compress=3)
