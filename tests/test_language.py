@@ -427,3 +427,16 @@ def test_one_russian_word_in_a_longer_latin_text_is_not_enough() -> None:
     from clientsense.language._translit import translit_russian_hits
 
     assert translit_russian_hits("We had a great time, spasibo to the whole team for the lovely stay") == 0
+
+
+@pytest.mark.parametrize("text", ["ok spasibo", "Spasibo!", "pozhaluista srochno"])
+def test_a_short_text_with_one_long_russian_word_is_russian(text: str) -> None:
+    r = detect_language(text)
+    assert r.lang == "ru" and 0.6 <= r.confidence < 0.9
+
+
+@pytest.mark.parametrize("text", ["gde", "privet hedge", "dengi tafadhali", "ok budet?"])
+def test_a_short_text_needs_a_long_russian_word(text: str) -> None:
+    from clientsense.language._translit import translit_russian_hits
+
+    assert translit_russian_hits(text) == 0

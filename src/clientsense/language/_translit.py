@@ -15,8 +15,10 @@ import string
 
 MIN_HITS = 2
 MIN_SHARE = 0.2
-CONFIDENCE = {2: 0.8, 3: 0.9}
-"""Confidence given for 2 distinct lexicon words, and for 3 or more."""
+SHORT_WORDS = 3
+SHORT_MIN_LETTERS = 6
+CONFIDENCE = {1: 0.6, 2: 0.8, 3: 0.9}
+"""Confidence given for 1 long lexicon word in a short text, 2 distinct words, 3 or more."""
 
 _WORDS = """
 kogda kagda pochemu pochemy zachem skolko skoka kuda otkuda gde chto shto chtoby shtoby
@@ -45,6 +47,7 @@ kvartiru
 """
 
 LEXICON: frozenset[str] = frozenset(_WORDS.split())
+_NOT_ALONE = frozenset({"privet"})  # an English word too ("privet hedge"): never enough on its own
 
 _TO_SPACE = str.maketrans({c: " " for c in string.punctuation + string.digits})
 
@@ -56,7 +59,11 @@ def translit_russian_hits(text: str) -> int:
     words = text.lower().translate(_TO_SPACE).split()
     if not words:
         return 0
-    hits = len(LEXICON.intersection(words))
+    found = LEXICON.intersection(words)
+    hits = len(found)
+    if hits == 1 and len(words) <= SHORT_WORDS:
+        word = next(iter(found))
+        return 1 if len(word) >= SHORT_MIN_LETTERS and word not in _NOT_ALONE else 0
     if hits < MIN_HITS or hits < MIN_SHARE * len(words):
         return 0
     return hits
@@ -64,4 +71,4 @@ def translit_russian_hits(text: str) -> int:
 
 def translit_confidence(hits: int) -> float:
     """The confidence reported for a text recognised with ``hits`` lexicon words."""
-    return CONFIDENCE[3] if hits >= 3 else CONFIDENCE[2]
+    return CONFIDENCE[min(hits, 3)]
