@@ -156,6 +156,8 @@ def test_deferring_rule_lets_the_step_model_choose(policy: Policy) -> None:
     assert step.alternatives == ("offer_simple_solution",)  # runner-up ≥ 15 %; follow_up (10 %) is not
     assert [e.text for e in step.evidence] == ["arrived broken"]  # evidence follows the chosen step
     assert "rule 'refund'" in step.reason and "step model: apologize_and_fix 70%" in step.reason
+    assert "the rule's step is offer_simple_solution; the step model prefers apologize_and_fix" in step.reason
+    assert step.reason.endswith("]") and "business_at_fault 'arrived broken' → apologize_and_fix [" in step.reason
     # Without a step model the same rule's own step stands.
     assert policy.recommend("frustrated", "client_with_problem", P, found, "en").id == "offer_simple_solution"
 

@@ -84,7 +84,11 @@ class Policy:
         facts = f"tone {tone} ({proba.get(tone, 0.0):.0%}), {client_type.replace('_', ' ')} ({proba.get(client_type, 0.0):.0%})"
         source = f"rule '{rule.id}'" + (f"; step model: {model_note}" if model_note else "")
         cites = ", ".join(f"{s.id} '{s.span.text}'" for s in evidence[:4])
-        head = f"{rule.reason}: {cites}" if cites else rule.reason
+        head = rule.reason
+        if step_id != rule.step:  # a deferring rule whose step the step model overruled
+            head += f" (the rule's step is {rule.step}; the step model prefers {step_id})"
+        if cites:
+            head += f": {cites}"
         return f"{head} → {step_id} [{facts}; {source}]"
 
 
