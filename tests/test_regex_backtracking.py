@@ -139,3 +139,18 @@ def test_signal_patterns(signal: str) -> None:
     """The compiled union of every language's patterns for one signal (what runs on an unknown language)."""
     rx = dict(_EXTRACTOR._compiled["*"])[signal]
     _check(f"signal {signal}", rx)
+
+
+def test_shipped_pattern_files_pass_the_full_check() -> None:
+    """The shipped files load without the per-pattern check; it must hold for them here."""
+    from importlib import resources
+    from pathlib import Path
+
+    from clientsense.signals import _load_file
+
+    root = resources.files("clientsense").joinpath("signal_patterns")
+    files = [f for f in root.iterdir() if f.name.endswith(".toml")]
+    assert len(files) == 5
+    for entry in files:
+        with resources.as_file(entry) as p:
+            assert _load_file(Path(p)) == _load_file(Path(p), check_patterns=False)
