@@ -100,7 +100,7 @@ CASES: list[tuple[str, str, str, str]] = [
     ("pl", "Czekam na zwrotu pieniędzy.", "refund_request", "zwrotu"),
     ("pl", "Nie zapłacę ani grosza.", "payment_refusal", "Nie zapłacę"),
     ("pl", "Nie zaplace ani grosza.", "payment_refusal", "Nie zaplace"),
-    ("pl", "To już trzeci raz!", "repeat_contact", "trzeci raz"),
+    ("pl", "Piszę już trzeci raz!", "repeat_contact", "Piszę już trzeci raz"),
     ("pl", "Sprawę przekażę prawnikowi.", "threat_legal", "prawnikowi"),
     ("pl", "Wczoraj zmarł mój tata.", "hardship", "zmarł"),
     ("pl", "Kurwa, znowu nie działa.", "profanity", "Kurwa"),
