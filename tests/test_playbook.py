@@ -180,3 +180,12 @@ def test_defer_to_model_must_be_boolean(tmp_path: Path) -> None:
     assert p.recommend("neutral", "client_with_problem", P, [], "en", step_proba={"follow_up": 1.0}).id == (
         "listen_and_restate"
     )
+
+
+def test_step_model_cannot_make_a_civil_message_a_pause(policy: Policy) -> None:
+    proba = {s: 0.0 for s in STEPS} | {"pause_conversation": 0.6, "stay_professional": 0.3, "listen_and_restate": 0.1}
+    found = [sig("business_at_fault", "on hold for an hour")]
+    civil = policy.recommend("frustrated", "problem_client", P, found, "en", step_proba=proba)
+    assert civil.id == "stay_professional" and "pause_conversation" in civil.alternatives
+    abusive = policy.recommend("abusive", "problem_client", P, [sig("insult")], "en", step_proba=proba)
+    assert abusive.id == "pause_conversation"

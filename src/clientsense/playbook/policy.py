@@ -9,6 +9,7 @@ from ..results import Signal, Span, Step
 from .loader import Playbook, Rule
 
 TENSE_TONES = frozenset({"abusive"})
+PAUSE = "pause_conversation"
 
 
 class Policy:
@@ -45,6 +46,10 @@ class Policy:
         if rule.defer_to_model and step_proba:
             # end_relationship is a judgement on a history (analyze_thread), never on one message.
             ranked = sorted(((k, v) for k, v in step_proba.items() if k != "end_relationship"), key=lambda kv: -kv[1])
+            # pause_conversation answers abusive language (the label guide's map): the step model may
+            # list it as an alternative, but not make it the step of a message whose tone is not abusive.
+            if tone != "abusive" and ranked[0][0] == PAUSE and len(ranked) > 1:
+                ranked = [ranked[1], ranked[0], *ranked[2:]]
             step_id = ranked[0][0]
             cited = frozenset(STEP_EVIDENCE.get(step_id, ()))
             alternatives = tuple(s for s, p in ranked[1:3] if p >= STEP_MODEL_ALTERNATIVE_MIN_P)
