@@ -246,3 +246,14 @@ def test_packaged_files_cover_every_language_and_signal(ex: SignalExtractor) -> 
         text = (d / f"{lang}.toml").read_text(encoding="utf-8")
         for sig in SIGNALS:
             assert f"[{sig}]" in text, (lang, sig)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("ro", "Mulțumesc frumos, coletul a ajuns azi."), ("fr", "Merci beaucoup, tout fonctionne maintenant !")],
+)
+def test_a_resolved_today_or_now_is_not_urgency(ex: SignalExtractor, lang: str, text: str) -> None:
+    assert "urgency" not in {s.id for s in ex.extract(text, lang)}
+    assert "urgency" in {
+        s.id for s in ex.extract({"ro": "Vreau banii azi!", "fr": "Rappelez-moi maintenant !"}[lang], lang)
+    }
