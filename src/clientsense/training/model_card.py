@@ -119,7 +119,8 @@ text spans behind it. A decision aid for support staff, who remain responsible f
   probability, trained on the authored step labels. It decides every rule of `rules.toml` marked
   `defer_to_model`; the two safety rules (abusive → `pause_conversation`; legal threat or manager
   request → `escalate_to_supervisor`) always apply first. `end_relationship` comes only from a
-  client's history (`analyze_thread`), never from one message.
+  client's history (`analyze_thread`), never from one message, and `pause_conversation` is never
+  the step of a message whose tone is not abusive (the model may list it as an alternative).
 - **Signals**: the per-language rule patterns, plus a learned detector (`signals.joblib`): one
   class-balanced logistic regression per signal over hashed character 2–5-grams and word 1–2-grams
   of each clause, trained on the authored train split (a clause is positive when it overlaps a
