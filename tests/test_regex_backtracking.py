@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from clientsense.signals import SignalExtractor, _sre_constants, _sre_parse
+from clientsense.signals import SignalExtractor, _compile, _sre_constants, _sre_parse
 
 N = 20_000
 BOUND_S = 1.5
@@ -135,11 +135,14 @@ def test_every_module_pattern_is_collected() -> None:
 _EXTRACTOR = SignalExtractor()
 
 
-@pytest.mark.parametrize("signal", [sig for sig, _ in _EXTRACTOR._compiled["*"]])
+_UNION_SOURCES = _EXTRACTOR._compiled.sources["*"]
+
+
+@pytest.mark.parametrize("signal", sorted(_UNION_SOURCES))
 def test_signal_patterns(signal: str) -> None:
-    """The compiled union of every language's patterns for one signal (what runs on an unknown language)."""
-    rx = dict(_EXTRACTOR._compiled["*"])[signal]
-    _check(f"signal {signal}", rx)
+    """The alternation of every language's patterns for one signal. Scanning it costs at least as
+    much as scanning any of its patterns, which is how the extractor runs them (gated, one by one)."""
+    _check(f"signal {signal}", _compile(_UNION_SOURCES[signal]))
 
 
 def test_shipped_pattern_files_pass_the_full_check() -> None:

@@ -6,10 +6,19 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clientsense.config import LANGUAGES, SIGNALS
 from clientsense.results import Signal
-from clientsense.signals import SignalExtractor, extract_signals
+from clientsense.signals import (
+    MAX_SPANS_PER_SIGNAL,
+    SignalExtractor,
+    _compile,
+    _Gated,
+    _required_literals,
+    extract_signals,
+)
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +236,7 @@ def test_custom_patterns_dir(tmp_path: Path) -> None:
         ("[not_a_signal]\npatterns = ['''x''']\n", "not_a_signal"),
         ("[insult]\npatterns = 'x'\n", "insult"),
         ("[insult]\npatterns = ['''x{0,3}''']\n", "empty"),
+        ("[insult]\npatterns = ['''\\bx?\\b''']\n", "empty"),  # empty only beside a word
         ("[insult]\npattern = ['''x''']\n", "insult"),
         ("[insult\npatterns = ['''x''']\n", "bad.toml"),
     ],
@@ -258,3 +268,51 @@ def test_packaged_files_cover_every_language_and_signal(ex: SignalExtractor) -> 
 def test_a_resolved_today_or_now_is_not_urgency(ex: SignalExtractor, lang: str, resolved: str, urgent: str) -> None:
     assert "urgency" not in {s.id for s in ex.extract(resolved, lang)}
     assert "urgency" in {s.id for s in ex.extract(urgent, lang)}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literals"),
+    [
+        (r"\brefund\w{0,3}\b", {"refund"}),
+        (r"\b(?:money|cash) back\b", {" back"}),
+        (r"\b(?:charged|billed) (?:me )?twice\b", {"charged", "billed"}),  # rarer than "twice"
+        (r"(?:not|never) (?:delivered|arrived)", {"delivered", "arrived"}),
+        (r"(?:abc){1,2}x", {"abc"}),
+        (r"\bno(?:t)?\b", None),  # "no" is too short to index
+        (r"(?i)refund", None),  # case-insensitive: no exact literal
+        (r"(?i:refund)s", None),
+        (r"(?:abc)?xyz", {"xyz"}),
+        (r"\w{1,5} \d{1,3}", None),
+    ],
+)
+def test_required_literals(pattern: str, literals: set[str] | None) -> None:
+    got = _required_literals(pattern)
+    assert (None if got is None else set(got)) == literals
+
+
+_GATE_PATTERNS = {
+    "insult": [r"\bab(?:ab|c){1,2}\b", r"ca?b", r"\bbca\w{0,2}", r"a{1,2}bb"],
+    "urgency": [r"\babc\b", r"cab(?:ca)?", r"(?:bab|cbc) ?a"],
+    "gratitude": [r"\b\w{1,3}\b"],  # nothing to gate on: always runs
+    "refund_request": [r"ab(?:c|cb)", r"abcb?a"],  # same start, different ends: the first listed wins
+    "threat_public": [r"ba?c", r"\bbac\w{0,2}"],  # a leading \b moves a pattern first
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abc .\n", max_size=60))
+def test_gated_patterns_match_exactly_like_their_alternation(view: str) -> None:
+    """Skipping patterns whose literals are absent, and merging the rest, changes no match."""
+    gated = list(_Gated(_GATE_PATTERNS).finditer(view))
+    expected = []
+    for sig in SIGNALS:
+        if sig in _GATE_PATTERNS:
+            ms = list(_compile(_GATE_PATTERNS[sig]).finditer(view))[:MAX_SPANS_PER_SIGNAL]
+            expected += [(sig, m.start(), m.end()) for m in ms]
+    assert gated == expected
+
+
+def test_the_gate_skips_patterns_whose_literals_are_absent() -> None:
+    gate = _Gated({"refund_request": [r"\brefund\w{0,3}\b", r"\bmoney back\b"], "insult": [r"\b\w{1,2}\b"]})
+    ids = gate.candidates("please refund me")
+    assert ids == {0, 2}  # "money back" is not in the text; the short pattern always runs

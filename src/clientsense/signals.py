@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import tomllib
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,8 @@ def _load_file(path: Path, check_patterns: bool = True) -> dict[str, list[str]]:
                 raise ValueError(f"{where}: invalid regular expression: {exc}") from exc
             except (ValueError, RecursionError) as exc:
                 raise ValueError(f"{where}: {exc}") from exc
-            if re.search(pat, "") is not None:
-                raise ValueError(f"{where}: matches the empty string")
+            if _sre_parse.parse(pat).getwidth()[0] == 0:
+                raise ValueError(f"{where}: can match the empty string")
         out[sig] = patterns
     return out
 
@@ -129,8 +130,9 @@ def _starts_with_boundary(pattern: str) -> bool:
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:
-    """One regex for a signal. Patterns that begin with ``\\b`` share a single leading
-    ``\\b`` so that most text positions are rejected by one test instead of one per pattern."""
+    """One alternation of a signal's patterns, in the order the extractor tries them (patterns
+    that begin with ``\\b`` first, sharing that ``\\b``). The extractor runs the same alternatives
+    gated one by one (:class:`_Gated`); this form serves the backtracking check."""
     bounded = [p[2:] for p in patterns if _starts_with_boundary(p)]
     rest = [p for p in patterns if not _starts_with_boundary(p)]
     parts = [f"(?:{p})" for p in rest]
@@ -139,20 +141,146 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
-class _Rules(dict[str, tuple[tuple[str, re.Pattern[str]], ...]]):
+_GRAM = 3
+"""Length of the index keys of the literal gate."""
+
+
+def _required_literals(pattern: str) -> frozenset[str] | None:
+    """Strings of which every match of ``pattern`` contains at least one, or ``None`` if no set
+    with every string at least :data:`_GRAM` long can be proven (then the pattern always runs).
+
+    Read off the parsed expression: a run of literal characters is required; a group or a repeat
+    of at least one passes on its content's set; an alternation requires one of its branches'
+    sets. Anything case-insensitive gives nothing.
+    """
+    parsed = _sre_parse.parse(pattern)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+
+    def score(lits: frozenset[str]) -> tuple[bool, float]:  # long enough first, then rarest
+        return min(map(len, lits)) >= _GRAM, -sum(4.0 ** -len(x) for x in lits)
+
+    def best(items: Any) -> frozenset[str] | None:
+        found: list[frozenset[str]] = []
+        run: list[str] = []
+        for op, arg in [*items, (None, None)]:
+            if op is _sre_constants.LITERAL:
+                run.append(chr(arg))
+                continue
+            if run:
+                found.append(frozenset(["".join(run)]))
+                run = []
+            sub = None
+            if op is _sre_constants.SUBPATTERN and not arg[1] & re.IGNORECASE:
+                sub = best(arg[-1])
+            elif op is _sre_constants.BRANCH:
+                branches = [best(b) for b in arg[1]]
+                if all(b is not None for b in branches):
+                    sub = frozenset().union(*branches)  # type: ignore[arg-type]
+            elif op in _REPEATS and arg[0] >= 1:
+                sub = best(arg[2])
+            elif op is getattr(_sre_constants, "ATOMIC_GROUP", None):
+                sub = best(arg)
+            if sub:
+                found.append(sub)
+        return max(found, key=score) if found else None
+
+    lits = best(parsed)
+    return lits if lits and min(map(len, lits)) >= _GRAM else None
+
+
+class _Gated:
+    """One language's patterns, compiled one by one behind a literal gate.
+
+    A pattern is tried on a text only if one of its required literals occurs in it (found through
+    an index keyed by each literal's first :data:`_GRAM` characters). A pattern skipped that way
+    cannot match anywhere, so the hits are exactly those of the signal's alternation
+    (:func:`_compile`): at each position the earliest match wins, ties going to the pattern
+    tried first. Patterns never match the empty string (checked at load), so no empty-match rules apply.
+    """
+
+    def __init__(self, by_signal: dict[str, list[str]]) -> None:
+        self.signals: list[tuple[str, tuple[int, ...]]] = []
+        self.patterns: list[re.Pattern[str]] = []
+        always: list[int] = []
+        index: dict[str, list[tuple[int, str]]] = {}
+        for sig in SIGNALS:
+            pats = by_signal.get(sig) or []
+            ordered = [p for p in pats if _starts_with_boundary(p)] + [p for p in pats if not _starts_with_boundary(p)]
+            ids = []
+            for pat in ordered:
+                pid = len(self.patterns)
+                self.patterns.append(re.compile(pat))
+                ids.append(pid)
+                lits = _required_literals(pat)
+                if lits is None:
+                    always.append(pid)
+                else:
+                    for lit in sorted(lits):
+                        index.setdefault(lit[:_GRAM], []).append((pid, lit))
+            if ids:
+                self.signals.append((sig, tuple(ids)))
+        self.always = frozenset(always)
+        self.index = {k: tuple(v) for k, v in index.items()}
+        self.keys = frozenset(self.index)
+
+    def candidates(self, view: str) -> set[int]:
+        """Ids of the patterns that may match ``view``."""
+        possible = set(self.always)
+        index = self.index
+        for gram in self.keys.intersection([view[i : i + _GRAM] for i in range(len(view) - _GRAM + 1)]):
+            for pid, lit in index[gram]:
+                if pid not in possible and lit in view:
+                    possible.add(pid)
+        return possible
+
+    def finditer(self, view: str) -> Iterator[tuple[str, int, int]]:
+        """``(signal, start, end)`` of each signal's non-overlapping matches, at most
+        :data:`MAX_SPANS_PER_SIGNAL` per signal."""
+        possible = self.candidates(view)
+        for sig, ids in self.signals:
+            tried = [self.patterns[i] for i in ids if i in possible]
+            if not tried:
+                continue
+            if len(tried) == 1:
+                matches: Iterator[re.Match[str]] = tried[0].finditer(view)
+            else:
+                matches = _alternation(tried, view)
+            for n, m in enumerate(matches, 1):
+                yield sig, m.start(), m.end()
+                if n >= MAX_SPANS_PER_SIGNAL:
+                    break
+
+
+def _alternation(patterns: list[re.Pattern[str]], view: str) -> Iterator[re.Match[str]]:
+    """``finditer`` of the alternation of ``patterns`` (none of which matches the empty string)."""
+    pos = 0
+    while True:
+        best: re.Match[str] | None = None
+        for rx in patterns:
+            m = rx.search(view, pos)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        if best is None:
+            return
+        yield best
+        pos = best.end()
+
+
+class _Rules(dict[str, _Gated]):
     """Compiled rules per language, compiled on first use: compiling every language's (and the
-    union's) combined expressions up front was most of the extractor's construction time."""
+    union's) expressions up front was most of the extractor's construction time."""
 
     def __init__(self, sources: dict[str, dict[str, list[str]]]) -> None:
         super().__init__()
         self.sources = sources
         self._lock = threading.Lock()
 
-    def __missing__(self, lang: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    def __missing__(self, lang: str) -> _Gated:
         by_signal = self.sources[lang]  # KeyError for a language without a file, as before
         with self._lock:
             if lang not in self:
-                self[lang] = tuple((sig, _compile(by_signal[sig])) for sig in SIGNALS if by_signal.get(sig))
+                self[lang] = _Gated(by_signal)
             return dict.__getitem__(self, lang)
 
 
@@ -197,19 +325,11 @@ class SignalExtractor:
         if not isinstance(text, str) or not text:
             return ()
         key = lang.lower().replace("_", "-").split("-")[0] if isinstance(lang, str) else _UNION
-        rules = (self._compiled[key] if key in self._compiled.sources else ()) or self._compiled[_UNION]
+        rules = self._compiled[key] if key in self._compiled.sources else None
+        if rules is None or not rules.signals:
+            rules = self._compiled[_UNION]
         view = _view(text[:MAX_RAW_CHARS])  # bounded time on any input: spans lie in this prefix
-        found: list[Signal] = []
-        for sig, rx in rules:
-            n = 0
-            for m in rx.finditer(view):
-                start, end = m.span()
-                if start == end:
-                    continue
-                found.append(Signal(sig, Span(start, end, text[start:end])))
-                n += 1
-                if n >= MAX_SPANS_PER_SIGNAL:
-                    break
+        found = [Signal(sig, Span(start, end, text[start:end])) for sig, start, end in rules.finditer(view)]
         found.sort(key=lambda s: (s.span.start, s.span.end, s.id))
         return tuple(found)
 
