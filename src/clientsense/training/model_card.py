@@ -94,6 +94,21 @@ def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"| {'/'.join(str(int(own.get(t, 0))) for t in ('abusive', 'frustrated', 'neutral'))} |"
     )
     versions = ", ".join(f"{k} {v}" for k, v in meta.get("library_versions", {}).items())
+    refit = "dev" in meta.get("fitted_on_splits", ["train"])
+    refit_note = (
+        "- **Final refit.** The temperatures and signal thresholds are chosen on the dev split with models\n"
+        "  fitted on the train split; then every model is fitted again on train + dev with the same settings,\n"
+        "  temperatures and thresholds, and those are the shipped models. Wherever this card says a model is\n"
+        "  trained on the authored train split, the shipped one saw train + dev.\n"
+        if refit
+        else ""
+    )
+    dev_note = (
+        "Dev split, measured on the models fitted on train only (before the final refit that added dev to\n"
+        "the training data); it chose the temperatures and signal thresholds, so it is shown for reference only:"
+        if refit
+        else "Dev split (used for calibration and the signal thresholds; shown for reference only):"
+    )
     return f"""# clientsense model card — {meta.get("version")}
 
 ## Intended use
@@ -128,20 +143,20 @@ text spans behind it. A decision aid for support staff, who remain responsible f
   threshold chosen on the dev split for the F1 of patterns ∪ detector (signals it does not help on
   dev get no threshold); the clause is the span. The classifiers above use the pattern flags only.
 - **Language**: see `models/langid/` and the README's language-identification table.
-- Seed {meta.get("seed")}; {versions}. Rebuild with `make train` (reproducible; data hashes in `training.json`).
+{refit_note}- Seed {meta.get("seed")}; {versions}. Rebuild with `make train` (reproducible; data hashes in `training.json`).
 
 ## Training data
 Only data whose licence allows redistribution and commercial use, plus the project's own corpus.
 
 {chr(10).join(table)}
 
-The authored corpus' train split weighs {meta.get("config", {}).get("authored_weight")}× a public row.
+The authored corpus' rows ({" + ".join(meta.get("fitted_on_splits", ["train"]))} splits) weigh {meta.get("config", {}).get("authored_weight")}× a public row.
 Public corpora are capped at {meta.get("config", {}).get("cap_per_source_class")} rows per source × class.
 
 ## In-domain results (authored client messages, held-out test split)
 {metrics_markdown(metrics["in_domain_test"])}
 
-Dev split (used for calibration and the signal thresholds; shown for reference only):
+{dev_note}
 
 {metrics_markdown(metrics["in_domain_dev"])}
 

@@ -160,14 +160,27 @@ def evaluate_models(
     return evaluate_corpus(analyzer, load_corpus(corpus_root), split)
 
 
-def write_evaluation(out_dir: Path, corpus: pd.DataFrame, public: pd.DataFrame) -> dict[str, Any]:
-    """Evaluate the freshly trained models in ``out_dir``; write metrics.json and the model card."""
+def evaluate_dev(models: Path, corpus: pd.DataFrame) -> dict[str, Any]:
+    """The dev-split metrics of the models in ``models`` (the train-only models of a refit run)."""
+    from ..analyzer import Analyzer
+
+    return evaluate_corpus(Analyzer(models, trusted=True), corpus, "dev")
+
+
+def write_evaluation(
+    out_dir: Path, corpus: pd.DataFrame, public: pd.DataFrame, dev_metrics: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Evaluate the freshly trained models in ``out_dir``; write metrics.json and the model card.
+
+    ``dev_metrics``: the dev split measured on other models (those fitted before a refit that
+    added dev to the training data); by default dev is measured on the models in ``out_dir``.
+    """
     from ..analyzer import Analyzer
 
     analyzer = Analyzer(out_dir, trusted=True)
     metrics = {
         "in_domain_test": evaluate_corpus(analyzer, corpus, "test"),
-        "in_domain_dev": evaluate_corpus(analyzer, corpus, "dev"),
+        "in_domain_dev": dev_metrics if dev_metrics is not None else evaluate_corpus(analyzer, corpus, "dev"),
         "public_test": evaluate_public(analyzer.tone_model, public),
     }
     (out_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

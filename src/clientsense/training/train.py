@@ -13,6 +13,10 @@ on dev; it adds to the pattern hits at inference. The classifiers keep the patte
 Step: the same stacking on the authored train split, over the client-type inputs plus the
 client-type model's problem-client probability; the rule table hands the weak cases to it
 (``step = "@model"``).
+Final refit (``refit_on_dev``, the default): once the dev split has served for the temperatures
+and thresholds, every model is fitted again on train + dev with the same settings, temperatures
+and thresholds, and those models are shipped. The dev metrics are measured on the train-only
+models (dev is in the shipped models' training data); the test metrics on the shipped ones.
 Artifacts, the metrics and the model card are written to ``out_dir`` with a SHA-256 manifest.
 """
 
@@ -62,17 +66,20 @@ class TrainConfig:
     signal_prune: float = 0.05
     seed: int = 0
     evaluate: bool = True
+    refit_on_dev: bool = True
 
 
-def tone_training_frame(public: pd.DataFrame, corpus: pd.DataFrame, cfg: TrainConfig) -> pd.DataFrame:
-    """Public train rows (capped per source × tone) + authored train rows, with sample weights."""
+def tone_training_frame(
+    public: pd.DataFrame, corpus: pd.DataFrame, cfg: TrainConfig, splits: tuple[str, ...] = ("train",)
+) -> pd.DataFrame:
+    """Public train rows (capped per source × tone) + authored rows of ``splits``, with sample weights."""
     train = public[public["split"] == "train"]
     parts = [
         g.sample(n=min(len(g), cfg.cap_per_source_class), random_state=cfg.seed)
         for _, g in train.groupby(["source", "tone"], sort=True)
     ]
     pub = pd.concat(parts, ignore_index=True).assign(weight=1.0)
-    own = corpus[corpus["split"] == "train"][["text", "lang", "tone"]].assign(
+    own = corpus[corpus["split"].isin(splits)][["text", "lang", "tone"]].assign(
         source="authored", weight=cfg.authored_weight
     )
     return pd.concat([pub, own], ignore_index=True)
@@ -159,48 +166,94 @@ def compact(model: StackedClassifier) -> StackedClassifier:
     return model
 
 
+@dataclass
+class _Models:
+    tone: StackedClassifier
+    client_type: StackedClassifier
+    step: StackedClassifier
+    signals: Any
+    tone_frame: pd.DataFrame
+
+
+def _fit_models(
+    public: pd.DataFrame, corpus: pd.DataFrame, cfg: TrainConfig, splits: tuple[str, ...], calibrate_on: pd.DataFrame
+) -> _Models:
+    """Every model fitted on the authored rows of ``splits``; temperatures and signal thresholds
+    chosen on ``calibrate_on`` (skipped when it is empty)."""
+    seen = corpus[corpus["split"].isin(splits)]
+    frame = tone_training_frame(public, corpus, cfg, splits)
+    tone = fit_tone(frame, cfg)
+    if len(calibrate_on):
+        tone.calibrate_per_language(tone_inputs(calibrate_on), calibrate_on["tone"])
+    client_type = fit_client_type(seen, tone, cfg)
+    if len(calibrate_on):
+        client_type.calibrate_per_language(client_type_inputs(calibrate_on, tone), calibrate_on["client_type"])
+    step = fit_step(seen, tone, client_type, cfg)
+    if len(calibrate_on):
+        step.calibrate_per_language(step_inputs(calibrate_on, tone, client_type), calibrate_on["step"])
+    signals = fit_signal_model(
+        seen, calibrate_on, C=cfg.signal_C, n_features=cfg.signal_features, prune=cfg.signal_prune, seed=cfg.seed
+    )
+    return _Models(tone, client_type, step, signals, frame)
+
+
+def _refit(public: pd.DataFrame, corpus: pd.DataFrame, cfg: TrainConfig, tuned: _Models) -> _Models:
+    """The models again on train + dev, keeping ``tuned``'s temperatures and signal thresholds."""
+    final = _fit_models(public, corpus, cfg, ("train", "dev"), corpus.iloc[:0])
+    for new, old in ((final.tone, tuned.tone), (final.client_type, tuned.client_type), (final.step, tuned.step)):
+        new.lang_calibrators_ = dict(old.lang_calibrators_)
+    final.signals.thresholds = dict(tuned.signals.thresholds)
+    return final
+
+
+def _dump(models: _Models, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(models.tone, out_dir / TONE_FILE, compress=3)
+    joblib.dump(models.client_type, out_dir / CLIENT_TYPE_FILE, compress=3)
+    joblib.dump(models.step, out_dir / STEP_FILE, compress=3)
+    joblib.dump(models.signals, out_dir / SIGNAL_MODEL_FILE, compress=3)
+
+
 def train(cfg: TrainConfig) -> dict[str, Any]:
-    """Train both models, write artifacts (+ metrics and card when ``cfg.evaluate``); return the metadata."""
+    """Train all models, write artifacts (+ metrics and card when ``cfg.evaluate``); return the metadata."""
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     public = load_public(cfg.shared_root, cfg.public_sources)
     corpus = load_corpus(cfg.corpus_root)
-    frame = tone_training_frame(public, corpus, cfg)
-    tone = fit_tone(frame, cfg)
     dev = corpus[corpus["split"] == "dev"]
-    if len(dev):
-        tone.calibrate_per_language(tone_inputs(dev), dev["tone"])
-    client_type = fit_client_type(corpus[corpus["split"] == "train"], tone, cfg)
-    if len(dev):
-        client_type.calibrate_per_language(client_type_inputs(dev, tone), dev["client_type"])
-    step = fit_step(corpus[corpus["split"] == "train"], tone, client_type, cfg)
-    if len(dev):
-        step.calibrate_per_language(step_inputs(dev, tone, client_type), dev["step"])
-    joblib.dump(tone, cfg.out_dir / TONE_FILE, compress=3)
-    joblib.dump(client_type, cfg.out_dir / CLIENT_TYPE_FILE, compress=3)
-    joblib.dump(step, cfg.out_dir / STEP_FILE, compress=3)
-    signal_model = fit_signal_model(
-        corpus[corpus["split"] == "train"],
-        dev,
-        C=cfg.signal_C,
-        n_features=cfg.signal_features,
-        prune=cfg.signal_prune,
-        seed=cfg.seed,
-    )
-    joblib.dump(signal_model, cfg.out_dir / SIGNAL_MODEL_FILE, compress=3)
+    tuned = _fit_models(public, corpus, cfg, ("train",), dev)
+    refit = cfg.refit_on_dev and len(dev) > 0
+    dev_metrics = None
+    if refit and cfg.evaluate:  # dev is measured on the models that did not see it
+        import tempfile
+
+        from .report import evaluate_dev
+
+        with tempfile.TemporaryDirectory() as tmp:
+            _dump(tuned, Path(tmp))
+            write_manifest(Path(tmp), {"version": "train-only"})
+            dev_metrics = evaluate_dev(Path(tmp), corpus)
+    shipped = _refit(public, corpus, cfg, tuned) if refit else tuned
+    _dump(shipped, cfg.out_dir)
+    fitted_splits = ["train", "dev"] if refit else ["train"]
+    seen = corpus["split"].isin(fitted_splits)
     meta: dict[str, Any] = {
         "version": _model_version(cfg),
         "seed": cfg.seed,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in cfg.__dict__.items()},
         "library_versions": _versions(),
-        "tone_training_rows": frame.groupby(["source", "tone"]).size().unstack(fill_value=0).to_dict("index"),
-        "client_type_training_rows": int((corpus["split"] == "train").sum()),
+        "fitted_on_splits": fitted_splits,
+        "tone_training_rows": shipped.tone_frame.groupby(["source", "tone"])
+        .size()
+        .unstack(fill_value=0)
+        .to_dict("index"),
+        "client_type_training_rows": int(seen.sum()),
         "corpus_rows": corpus.groupby(["lang", "split"]).size().unstack(fill_value=0).to_dict("index"),
         "public_data_sha256": file_hashes(cfg.shared_root, cfg.public_sources),
         "corpus_sha256": _corpus_hashes(cfg.corpus_root),
-        "tone_temperatures": {k: v.temperature_ for k, v in tone.lang_calibrators_.items()},
-        "client_type_temperatures": {k: v.temperature_ for k, v in client_type.lang_calibrators_.items()},
-        "step_temperatures": {k: v.temperature_ for k, v in step.lang_calibrators_.items()},
-        "signal_thresholds": signal_model.thresholds,
+        "tone_temperatures": {k: v.temperature_ for k, v in shipped.tone.lang_calibrators_.items()},
+        "client_type_temperatures": {k: v.temperature_ for k, v in shipped.client_type.lang_calibrators_.items()},
+        "step_temperatures": {k: v.temperature_ for k, v in shipped.step.lang_calibrators_.items()},
+        "signal_thresholds": shipped.signals.thresholds,
     }
     (cfg.out_dir / META_FILE).write_text(
         json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
@@ -209,7 +262,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if cfg.evaluate:
         from .report import write_evaluation
 
-        write_evaluation(cfg.out_dir, corpus, public)
+        write_evaluation(cfg.out_dir, corpus, public, dev_metrics=dev_metrics)
         write_manifest(cfg.out_dir, {"version": meta["version"]})
     return meta
 

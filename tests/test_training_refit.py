@@ -1,0 +1,57 @@
+"""The final refit of ``clientsense train``: dev chooses temperatures and thresholds, then the
+models are fitted again on train + dev with them (clientsense.training.train)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import clientsense.training.train as train_module
+from clientsense.features import TextFeaturizer
+from clientsense.training.corpus import read_corpus
+from clientsense.training.train import TrainConfig, _fit_models, _refit, tone_inputs
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[pd.DataFrame, pd.DataFrame, TrainConfig]:
+    corpus = read_corpus(CORPUS)
+    corpus = corpus[corpus["file"].isin(["b01.jsonl", "b02.jsonl"])].reset_index(drop=True)
+    rng = np.random.default_rng(0)
+    public = corpus[corpus["split"] == "train"].sample(60, random_state=0)[["text", "lang", "tone"]]
+    public = public.assign(source="public", split=rng.choice(["train", "test"], len(public), p=[0.8, 0.2]))
+    cfg = TrainConfig(signal_features=1 << 12, evaluate=False)
+    return public.reset_index(drop=True), corpus, cfg
+
+
+def _small_featurizer() -> TextFeaturizer:
+    return TextFeaturizer(n_char_features=1 << 12, n_word_features=1 << 11)
+
+
+def test_refit_keeps_the_dev_choices_and_learns_from_dev(
+    data: tuple[pd.DataFrame, pd.DataFrame, TrainConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public, corpus, cfg = data
+    monkeypatch.setattr(train_module, "TextFeaturizer", _small_featurizer)  # seconds, not minutes
+    dev = corpus[corpus["split"] == "dev"]
+    tuned = _fit_models(public, corpus, cfg, ("train",), dev)
+    # this small dev split has < 40 rows per language: calibrate on fewer so there is something to keep
+    tuned.tone.calibrate_per_language(tone_inputs(dev), dev["tone"], min_rows=10)
+    assert tuned.tone.lang_calibrators_
+    final = _refit(public, corpus, cfg, tuned)
+    for new, old in ((final.tone, tuned.tone), (final.client_type, tuned.client_type), (final.step, tuned.step)):
+        assert new.lang_calibrators_.keys() == old.lang_calibrators_.keys()
+        for lang, cal in old.lang_calibrators_.items():
+            assert new.lang_calibrators_[lang].temperature_ == cal.temperature_
+        assert new.text_model_.model_.coef_.shape == old.text_model_.model_.coef_.shape
+        assert not np.array_equal(new.text_model_.model_.coef_, old.text_model_.model_.coef_)
+    assert final.signals.thresholds == tuned.signals.thresholds
+    n_train, n_dev = (corpus["split"] == "train").sum(), len(dev)
+    authored = final.tone_frame["source"] == "authored"
+    assert authored.sum() == n_train + n_dev
+    assert (tuned.tone_frame["source"] == "authored").sum() == n_train
+    assert not corpus[corpus["split"] == "test"]["text"].isin(final.tone_frame["text"]).any()
