@@ -120,3 +120,18 @@ def test_predict_proba_columns_equals_predict_proba_on_the_side_frame() -> None:
         model.predict_proba_columns(TEXTS, {})
     with pytest.raises(ValueError, match="DataFrame with columns"):
         model.predict_proba(TEXTS)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_stored_weight_precision_keeps_the_probabilities(dtype: type) -> None:
+    """Shipped text models keep their weights as float32 (the step model as float16): the fast
+    path must still give scikit-learn's probabilities for those weights, and close to float64's."""
+    from clientsense.classify import linear_proba
+
+    m = small().fit(TEXTS, LABELS)
+    X = m.featurizer_.transform(as_rows(TEXTS[:6]))
+    full = m.model_.predict_proba(X)
+    m.model_.coef_ = m.model_.coef_.astype(dtype)
+    np.testing.assert_allclose(linear_proba(m.model_, X), m.model_.predict_proba(X), atol=1e-9)
+    np.testing.assert_allclose(linear_proba(m.model_, X), full, atol=2e-3)
+    assert (linear_proba(m.model_, X).argmax(axis=1) == full.argmax(axis=1)).all()
