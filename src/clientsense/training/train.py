@@ -38,7 +38,7 @@ from ..classify import StackedClassifier, TextClassifier
 from ..config import CLIENT_TYPE_FILE, STEP_FILE, TONE_FILE
 from ..config import TRAINING_META_FILE as META_FILE
 from ..features import TextFeaturizer, side_columns, side_frame, signal_columns, step_columns
-from ..signal_model import SIGNAL_MODEL_FILE
+from ..signal_model import SIGNAL_MODEL_FILE, SignalModel
 from ..signals import extract_signals
 from .corpora import READERS, file_hashes, load_public
 from .corpus import load_corpus
@@ -170,10 +170,12 @@ def compact(model: StackedClassifier, dtype: type = np.float32) -> StackedClassi
 
 @dataclass
 class _Models:
+    """The models of one fitting pass, and the tone model's training frame (for the metadata)."""
+
     tone: StackedClassifier
     client_type: StackedClassifier
     step: StackedClassifier
-    signals: Any
+    signals: SignalModel
     tone_frame: pd.DataFrame
 
 
