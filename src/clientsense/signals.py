@@ -129,12 +129,20 @@ def _starts_with_boundary(pattern: str) -> bool:
     return len(parsed) > 1 and parsed[0] == (_sre_constants.AT, _sre_constants.AT_BOUNDARY)
 
 
+def _tried_order(patterns: list[str]) -> list[tuple[str, bool]]:
+    """``(pattern, begins with \\b)`` in the order a signal's alternation tries them: the patterns
+    that begin with ``\\b`` first (they share one ``\\b`` in :func:`_compile`), then the others."""
+    flagged = [(p, _starts_with_boundary(p)) for p in patterns]
+    return [f for f in flagged if f[1]] + [f for f in flagged if not f[1]]
+
+
 def _compile(patterns: list[str]) -> re.Pattern[str]:
-    """One alternation of a signal's patterns, in the order the extractor tries them (patterns
-    that begin with ``\\b`` first, sharing that ``\\b``). The extractor runs the same alternatives
-    gated one by one (:class:`_Gated`); this form serves the backtracking check."""
-    bounded = [p[2:] for p in patterns if _starts_with_boundary(p)]
-    rest = [p for p in patterns if not _starts_with_boundary(p)]
+    """One alternation of a signal's patterns, in :func:`_tried_order`, the leading ``\\b`` shared.
+    The extractor runs the same alternatives gated one by one (:class:`_Gated`); this form serves
+    the backtracking check."""
+    ordered = _tried_order(patterns)
+    bounded = [p[2:] for p, boundary in ordered if boundary]
+    rest = [p for p, boundary in ordered if not boundary]
     parts = [f"(?:{p})" for p in rest]
     if bounded:
         parts.insert(0, r"\b(?:" + "|".join(f"(?:{p})" for p in bounded) + ")")
@@ -205,10 +213,8 @@ class _Gated:
         always: list[int] = []
         index: dict[str, list[tuple[int, str]]] = {}
         for sig in SIGNALS:
-            pats = by_signal.get(sig) or []
-            ordered = [p for p in pats if _starts_with_boundary(p)] + [p for p in pats if not _starts_with_boundary(p)]
             ids = []
-            for pat in ordered:
+            for pat, _ in _tried_order(by_signal.get(sig) or []):
                 pid = len(self.patterns)
                 self.patterns.append(re.compile(pat))
                 ids.append(pid)

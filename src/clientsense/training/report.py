@@ -160,13 +160,6 @@ def evaluate_models(
     return evaluate_corpus(analyzer, load_corpus(corpus_root), split)
 
 
-def evaluate_dev(models: Path, corpus: pd.DataFrame) -> dict[str, Any]:
-    """The dev-split metrics of the models in ``models`` (the train-only models of a refit run)."""
-    from ..analyzer import Analyzer
-
-    return evaluate_corpus(Analyzer(models, trusted=True), corpus, "dev")
-
-
 def write_evaluation(
     out_dir: Path, corpus: pd.DataFrame, public: pd.DataFrame, dev_metrics: dict[str, Any] | None = None
 ) -> dict[str, Any]:

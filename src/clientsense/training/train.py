@@ -230,12 +230,13 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if refit and cfg.evaluate:  # dev is measured on the models that did not see it
         import tempfile
 
-        from .report import evaluate_dev
+        from ..analyzer import Analyzer
+        from .report import evaluate_corpus
 
         with tempfile.TemporaryDirectory() as tmp:
             _dump(tuned, Path(tmp))
             write_manifest(Path(tmp), {"version": "train-only"})
-            dev_metrics = evaluate_dev(Path(tmp), corpus)
+            dev_metrics = evaluate_corpus(Analyzer(Path(tmp), trusted=True), corpus, "dev")
     shipped = _refit(public, corpus, cfg, tuned) if refit else tuned
     _dump(shipped, cfg.out_dir)
     fitted_splits = ["train", "dev"] if refit else ["train"]
