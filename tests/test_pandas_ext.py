@@ -16,10 +16,34 @@ TEXTS = ["Vous êtes des incapables, des idiots !", None, np.nan, "Thanks, all f
 INDEX = pd.Index(["x", "b", "q", "a", "z", "m"], name="msg_id")
 
 
-def test_registered_by_import_alone() -> None:
-    code = "import clientsense, pandas as pd; print(type(pd.DataFrame({'t': ['a']}).clientsense).__name__)"
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "import clientsense, pandas as pd",
+        "import pandas as pd, clientsense",
+        "import clientsense.language, pandas as pd",
+    ],
+)
+def test_registered_by_import_alone_in_either_order(imports: str) -> None:
+    code = (
+        f"{imports}; print(type(pd.DataFrame({{'t': ['a']}}).clientsense).__name__,"
+        " type(pd.Series(['a']).clientsense).__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "ClientsenseFrameAccessor"
+    assert out.split() == ["ClientsenseFrameAccessor", "ClientsenseSeriesAccessor"]
+
+
+def test_import_and_language_detection_do_not_load_pandas() -> None:
+    code = (
+        "import sys, clientsense\n"
+        "a = 'pandas' in sys.modules\n"
+        "print(a, clientsense.detect_language('Nadal nie działa!!').lang, 'pandas' in sys.modules,"
+        " any(type(f).__name__ == '_AfterPandas' for f in sys.meta_path))\n"
+        "import pandas\n"
+        "print(any(type(f).__name__ == '_AfterPandas' for f in sys.meta_path))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "pl", "False", "True", "False"]  # the hook is gone once used
 
 
 def test_frame_accessor_keeps_index_rows_and_types(analyzer) -> None:  # type: ignore[no-untyped-def]

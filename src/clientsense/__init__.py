@@ -12,8 +12,12 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import pandas_ext  # noqa: F401  (registers the ``df.clientsense`` / ``series.clientsense`` accessors)
+from . import _pandas_hook
 from .results import Analysis, LanguageResult, Signal, Span, Step
+
+# the ``df.clientsense`` / ``series.clientsense`` accessors: registered now if pandas is loaded,
+# otherwise when pandas is imported (importing it here would cost ~85 MB for every user)
+_pandas_hook.install()
 
 if TYPE_CHECKING:
     import pandas as pd

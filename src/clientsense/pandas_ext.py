@@ -1,4 +1,5 @@
-"""pandas accessors: ``df.clientsense`` and ``series.clientsense`` (registered by ``import clientsense``).
+"""pandas accessors: ``df.clientsense`` and ``series.clientsense`` (registered by ``import clientsense``,
+or when pandas is imported after it: see ``_pandas_hook``).
 
 >>> scored = df.clientsense.analyze(text_col="body")        # doctest: +SKIP
 >>> results = df["body"].clientsense.analyze()             # result columns only, same index  # doctest: +SKIP
