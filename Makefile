@@ -48,7 +48,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_perf.py
 
 ## Language-ID benchmark vs langdetect, langid.py and lingua on $(SHARED)/langid/lingua_testdata
-## (~10 min); writes benchmarks/langid/RESULTS.md/.json. BENCH_LANGID_ARGS=--quick for a smoke run.
+## (~30 min: three passes per detector and kind, speed = the best); writes benchmarks/langid/RESULTS.md/.json.
+## BENCH_LANGID_ARGS=--quick for a smoke run.
 bench-langid: $(STAMP)
 	$(PY) -m pip install --quiet $(LANGID_BENCH_DEPS)
 	LINGUA_TESTDATA=$(SHARED)/langid/lingua_testdata $(PY) benchmarks/langid/bench_langid.py $(BENCH_LANGID_ARGS)
