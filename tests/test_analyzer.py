@@ -70,6 +70,10 @@ def test_no_linguistic_content_is_defined(analyzer, text: str) -> None:  # type:
     assert r.step.id and r.step.lang == "en"
     # Nothing for the step model to read: the rule table alone decides (its default step).
     assert r.step.id == "listen_and_restate" and "step model" not in r.step.reason
+    # nor for the classifiers: every message without letters gets the judgement of an empty text
+    empty = analyzer.analyze("")
+    assert (r.tone_proba, r.client_type_proba) == (empty.tone_proba, empty.client_type_proba)
+    assert (r.tone, r.client_type) == ("neutral", "client_with_problem")
 
 
 def test_binary_junk_and_megabyte_body(analyzer) -> None:  # type: ignore[no-untyped-def]

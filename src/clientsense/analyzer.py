@@ -130,6 +130,9 @@ class Analyzer:
         ]
         rows = [(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         found = [self.signals.extract(text, lang) for text, lang in rows]
+        # a message without letters (only URLs, numbers, emoji) gives the classifiers nothing to
+        # read: they see an empty text, so every such message gets the same, defined judgement
+        rows = [(text if c.has_letters else "", lang) for c, (text, lang) in zip(cleaned, rows, strict=True)]
         # the side features of features.side_frame, as arrays: no DataFrame on the hot path
         columns = signal_flag_arrays([{s.id for s in f} for f in found])
         tone_p = self.tone_model.predict_proba_columns(rows, columns)
