@@ -296,6 +296,7 @@ _GATE_PATTERNS = {
     "gratitude": [r"\b\w{1,3}\b"],  # nothing to gate on: always runs
     "refund_request": [r"ab(?:c|cb)", r"abcb?a"],  # same start, different ends: the first listed wins
     "threat_public": [r"ba?c", r"\bbac\w{0,2}"],  # a leading \b moves a pattern first
+    "hardship": [r"(?<!a)bc", r"(?<=c)ab", r"cc(?=a)"],  # lookarounds see the text before a search's start
 }
 
 

@@ -259,18 +259,27 @@ class _Gated:
 
 
 def _alternation(patterns: list[re.Pattern[str]], view: str) -> Iterator[re.Match[str]]:
-    """``finditer`` of the alternation of ``patterns`` (none of which matches the empty string)."""
-    pos = 0
+    """``finditer`` of the alternation of ``patterns`` (none of which matches the empty string).
+
+    Each pattern's next match is kept: ``search(view, pos)`` is the leftmost match starting at or
+    after ``pos`` (the whole string stays visible to lookarounds), so a kept match that starts at
+    or after the new position is what a new search would return, and a pattern with no match
+    left has none further on. Only the patterns whose kept match overlaps the yielded one are
+    searched again.
+    """
+    pending = [rx.search(view) for rx in patterns]
     while True:
         best: re.Match[str] | None = None
-        for rx in patterns:
-            m = rx.search(view, pos)
+        for m in pending:
             if m is not None and (best is None or m.start() < best.start()):
                 best = m
         if best is None:
             return
         yield best
         pos = best.end()
+        for i, m in enumerate(pending):
+            if m is not None and m.start() < pos:
+                pending[i] = patterns[i].search(view, pos)
 
 
 class _Rules(dict[str, _Gated]):
