@@ -1,8 +1,8 @@
 """Register the pandas accessors when pandas is imported, without importing pandas ourselves.
 
 ``import clientsense`` must make ``df.clientsense`` work, but importing pandas (and the pyarrow it
-pulls in) costs ~85 MB and ~0.5 s that language detection or a plain ``analyze`` do not need.
-So the accessors are registered at once if pandas is already imported, and otherwise by a one-shot
+pulls in) costs ~85 MB and ~0.5 s that language detection does not need (a full analysis loads
+pandas anyway, through scikit-learn). So the accessors are registered at once if pandas is already imported, and otherwise by a one-shot
 import hook right after pandas finishes importing.
 """
 
