@@ -121,18 +121,22 @@ def _load_file(path: Path, check_patterns: bool = True) -> dict[str, list[str]]:
     return out
 
 
-def _starts_with_boundary(pattern: str) -> bool:
-    """True if ``pattern`` is one sequence (no top-level ``|``) that begins with ``\\b``."""
-    if not pattern.startswith(r"\b"):
-        return False
-    parsed = _sre_parse.parse(pattern)
-    return len(parsed) > 1 and parsed[0] == (_sre_constants.AT, _sre_constants.AT_BOUNDARY)
+def _starts_with_boundary(pattern: str, parsed: Any) -> bool:
+    """True if ``pattern`` (parse tree ``parsed``) is one sequence (no top-level ``|``) that
+    begins with ``\\b``."""
+    return (
+        pattern.startswith(r"\b") and len(parsed) > 1 and parsed[0] == (_sre_constants.AT, _sre_constants.AT_BOUNDARY)
+    )
 
 
-def _tried_order(patterns: list[str]) -> list[tuple[str, bool]]:
-    """``(pattern, begins with \\b)`` in the order a signal's alternation tries them: the patterns
-    that begin with ``\\b`` first (they share one ``\\b`` in :func:`_compile`), then the others."""
-    flagged = [(p, _starts_with_boundary(p)) for p in patterns]
+def _tried_order(patterns: list[str]) -> list[tuple[str, bool, Any]]:
+    """``(pattern, begins with \\b, parse tree)`` in the order a signal's alternation tries them:
+    the patterns that begin with ``\\b`` first (they share one ``\\b`` in :func:`_compile`), then
+    the others. Each pattern is parsed once, here, for this test and for the literal gate."""
+    flagged = []
+    for p in patterns:
+        tree = _sre_parse.parse(p)
+        flagged.append((p, _starts_with_boundary(p, tree), tree))
     return [f for f in flagged if f[1]] + [f for f in flagged if not f[1]]
 
 
@@ -141,8 +145,8 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     The extractor runs the same alternatives gated one by one (:class:`_Gated`); this form serves
     the backtracking check."""
     ordered = _tried_order(patterns)
-    bounded = [p[2:] for p, boundary in ordered if boundary]
-    rest = [p for p, boundary in ordered if not boundary]
+    bounded = [p[2:] for p, boundary, _ in ordered if boundary]
+    rest = [p for p, boundary, _ in ordered if not boundary]
     parts = [f"(?:{p})" for p in rest]
     if bounded:
         parts.insert(0, r"\b(?:" + "|".join(f"(?:{p})" for p in bounded) + ")")
@@ -153,15 +157,16 @@ _GRAM = 3
 """Length of the index keys of the literal gate."""
 
 
-def _required_literals(pattern: str) -> frozenset[str] | None:
-    """Strings of which every match of ``pattern`` contains at least one, or ``None`` if no set
-    with every string at least :data:`_GRAM` long can be proven (then the pattern always runs).
+def _required_literals(pattern: str | Any) -> frozenset[str] | None:
+    """Strings of which every match of ``pattern`` (a regex or its parse tree) contains at least
+    one, or ``None`` if no set with every string at least :data:`_GRAM` long can be proven (then
+    the pattern always runs).
 
     Read off the parsed expression: a run of literal characters is required; a group or a repeat
     of at least one passes on its content's set; an alternation requires one of its branches'
     sets. Anything case-insensitive gives nothing.
     """
-    parsed = _sre_parse.parse(pattern)
+    parsed = _sre_parse.parse(pattern) if isinstance(pattern, str) else pattern
     if parsed.state.flags & re.IGNORECASE:
         return None
 
@@ -214,11 +219,11 @@ class _Gated:
         index: dict[str, list[tuple[int, str]]] = {}
         for sig in SIGNALS:
             ids = []
-            for pat, _ in _tried_order(by_signal.get(sig) or []):
+            for pat, _, tree in _tried_order(by_signal.get(sig) or []):
                 pid = len(self.patterns)
                 self.patterns.append(re.compile(pat))
                 ids.append(pid)
-                lits = _required_literals(pat)
+                lits = _required_literals(tree)
                 if lits is None:
                     always.append(pid)
                 else:
