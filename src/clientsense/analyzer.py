@@ -128,11 +128,10 @@ class Analyzer:
         langs: list[LanguageResult] = [
             next(detected) if c.has_letters else LanguageResult(UNDETERMINED, 0.0) for c in cleaned
         ]
-        rows = [(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
-        found = [self.signals.extract(text, lang) for text, lang in rows]
+        found = [self.signals.extract(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         # a message without letters (only URLs, numbers, emoji) gives the classifiers nothing to
         # read: they see an empty text, so every such message gets the same, defined judgement
-        rows = [(text if c.has_letters else "", lang) for c, (text, lang) in zip(cleaned, rows, strict=True)]
+        rows = [(c.text if c.has_letters else "", lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         # the side features of features.side_frame, as arrays: no DataFrame on the hot path
         columns = signal_flag_arrays([{s.id for s in f} for f in found])
         tone_p = self.tone_model.predict_proba_columns(rows, columns)
