@@ -9,7 +9,7 @@ Reads ``data/corpus/<lang>/b*.jsonl``; a row's split is fixed by the hash of its
 positive when the same id is in the row's gold list. ``span_overlap`` is the share of those
 true positives where a predicted span overlaps a gold span of the same id.
 ``--errors SIGNAL`` prints the false positives / negatives of one signal (never for test).
-``--learned`` adds the hits of the learned detector shipped in ``models/signals.joblib`` (verified
+``--learned`` adds the hits of the learned detector shipped in ``models/signals.npz`` (verified
 against the manifest) to the pattern hits, as the analyzer does.
 """
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
     ap.add_argument("--per-signal", action="store_true", help="print the per-signal table")
     ap.add_argument("--errors", metavar="SIGNAL", help="print errors of one signal (not test)")
-    ap.add_argument("--learned", action="store_true", help="add the learned detector's hits (models/signals.joblib)")
+    ap.add_argument("--learned", action="store_true", help="add the learned detector's hits (models/signals.npz)")
     args = ap.parse_args(argv)
     if args.errors and args.split == "test":
         ap.error("--errors is not allowed on the test split")
@@ -133,14 +133,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _learned_model() -> SignalModel:
-    import joblib
-
     from clientsense.artifacts import models_dir, verify_file
 
-    model = joblib.load(verify_file(models_dir(), SIGNAL_MODEL_FILE))
-    if not isinstance(model, SignalModel):
-        raise SystemExit(f"{SIGNAL_MODEL_FILE} does not hold a SignalModel")
-    return model
+    return SignalModel.load(verify_file(models_dir(), SIGNAL_MODEL_FILE))
 
 
 def gold_spans_text(row: dict, sig: str) -> list[str]:

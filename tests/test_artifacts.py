@@ -10,7 +10,8 @@ def test_shipped_manifest_verifies_every_file() -> None:
 
     d = models_dir()
     files = json.loads((d / "MANIFEST.json").read_text())["files"]
-    assert "tone.joblib" in files and "client_type.joblib" in files
+    assert {"tone.npz", "client_type.npz", "step.npz", "signals.npz"} <= set(files)
+    assert not any(name.endswith((".joblib", ".pkl", ".pickle")) for name in files), "the shipped model holds no pickle"
     for rel in files:
         verify_file(d, rel)
 
@@ -62,28 +63,31 @@ def _copy_models(tmp_path: Path) -> Path:
     return dst
 
 
-def test_tampered_copy_is_refused_before_unpickling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import joblib
+@pytest.mark.parametrize("name", ["tone.npz", "client_type.npz", "step.npz", "signals.npz"])
+def test_tampered_copy_is_refused_before_opening(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    import numpy as np
 
     from clientsense.analyzer import Analyzer
 
     d = _copy_models(tmp_path)
-    with open(d / "tone.joblib", "ab") as fh:
+    with open(d / name, "ab") as fh:
         fh.write(b"\0")  # one appended byte
+    real_load = np.load
 
-    def no_unpickling(*args: object, **kwargs: object) -> None:
-        raise AssertionError("joblib.load was called on an unverified file")
+    def guarded(path: object, *args: object, **kwargs: object) -> object:
+        assert Path(str(path)).name != name, "opened an unverified model file"
+        return real_load(path, *args, **kwargs)
 
-    monkeypatch.setattr(joblib, "load", no_unpickling)
+    monkeypatch.setattr(np, "load", guarded)
     with pytest.raises(ArtifactError, match="does not match its manifest hash"):
         Analyzer(d, trusted=True)
 
 
 def test_missing_listed_file_and_extra_file(tmp_path: Path) -> None:
     d = _copy_models(tmp_path)
-    (d / "client_type.joblib").unlink()
+    (d / "client_type.npz").unlink()
     with pytest.raises(ArtifactError, match="missing"):
-        verify_file(d, "client_type.joblib")
+        verify_file(d, "client_type.npz")
     (d / "evil.joblib").write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")  # a classic malicious pickle
     with pytest.raises(ArtifactError, match="not listed"):
         verify_file(d, "evil.joblib")
@@ -127,9 +131,9 @@ def test_step_model_is_verified_and_optional(tmp_path: Path) -> None:
     shipped = Analyzer()
     assert shipped.step_model is not None and shipped.info()["step_model"]
     d = _copy_models(tmp_path)
-    (d / "step.joblib").unlink()
+    (d / "step.npz").unlink()
     doc = json.loads((d / "MANIFEST.json").read_text())
-    del doc["files"]["step.joblib"]
+    del doc["files"]["step.npz"]
     (d / "MANIFEST.json").write_text(json.dumps(doc))
     a = Analyzer(d, trusted=True)  # a directory without a step model falls back to the rule steps
     assert a.step_model is None and not a.info()["step_model"]
@@ -137,7 +141,7 @@ def test_step_model_is_verified_and_optional(tmp_path: Path) -> None:
     assert r.step.id == "follow_up" and "step model" not in r.step.reason
     # Listed but tampered: refused like any other artifact.
     d2 = _copy_models(tmp_path / "second")
-    with open(d2 / "step.joblib", "ab") as fh:
+    with open(d2 / "step.npz", "ab") as fh:
         fh.write(b"\0")
     with pytest.raises(ArtifactError, match="does not match its manifest hash"):
         Analyzer(d2, trusted=True)

@@ -99,7 +99,7 @@ def test_combine_keeps_pattern_spans_and_adds_only_missing_ids() -> None:
 def test_shipped_analyzer_adds_learned_signals_with_valid_spans(analyzer) -> None:  # type: ignore[no-untyped-def]
     from clientsense.training.corpus import load_corpus
 
-    assert analyzer.signal_model is not None, "the shipped models/ should include signals.joblib"
+    assert analyzer.signal_model is not None, "the shipped models/ should include signals.npz"
     assert analyzer.signal_model.thresholds
     corpus = load_corpus(Path(__file__).resolve().parents[1] / "data" / "corpus")
     texts = corpus[corpus["split"] == "dev"]["text"].tolist()[:300]
@@ -141,33 +141,36 @@ def test_without_the_artifact_the_patterns_alone_are_used(tmp_path: Path) -> Non
     assert all(s.source == "rule" for s in r.signals)
 
 
-def test_tampered_signal_artifact_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import joblib
-
+def test_wrong_content_in_the_signal_artifact_is_refused(tmp_path: Path) -> None:
     from clientsense.analyzer import Analyzer
+    from clientsense.compiled import save_arrays
 
     d = _copy_models(tmp_path)
-    assert (d / SIGNAL_MODEL_FILE).is_file()
-    with open(d / SIGNAL_MODEL_FILE, "ab") as fh:
-        fh.write(b"\0")
-    real_load = joblib.load
-
-    def guarded(path: object, *args: object, **kwargs: object) -> object:
-        assert Path(str(path)).name != SIGNAL_MODEL_FILE, "unpickled an unverified signal model"
-        return real_load(path, *args, **kwargs)
-
-    monkeypatch.setattr(joblib, "load", guarded)
-    with pytest.raises(ArtifactError, match="does not match its manifest hash"):
+    save_arrays(d / SIGNAL_MODEL_FILE, {"x": np.zeros(3)}, {"kind": "stacked"})  # another kind of model
+    write_manifest(d)
+    with pytest.raises(ArtifactError, match="signal model"):
+        Analyzer(d, trusted=True)
+    (d / SIGNAL_MODEL_FILE).write_bytes(b"not a zip file")
+    write_manifest(d)
+    with pytest.raises(ArtifactError, match="signal model"):
         Analyzer(d, trusted=True)
 
 
-def test_wrong_object_in_the_signal_artifact_is_refused(tmp_path: Path) -> None:
+def test_legacy_pickled_signal_model_still_loads_when_trusted(tmp_path: Path) -> None:
     import joblib
 
     from clientsense.analyzer import Analyzer
+    from clientsense.signal_model import LEGACY_SIGNAL_MODEL_FILE
 
     d = _copy_models(tmp_path)
-    joblib.dump({"not": "a model"}, d / SIGNAL_MODEL_FILE)
+    model = SignalModel.load(d / SIGNAL_MODEL_FILE)
+    (d / SIGNAL_MODEL_FILE).unlink()
+    joblib.dump(model, d / LEGACY_SIGNAL_MODEL_FILE)
+    (d / "MANIFEST.json").unlink()
+    write_manifest(d)
+    text = "Third time asking: where is my refund? Your courier is useless."
+    assert Analyzer(d, trusted=True).analyze(text).signals == Analyzer().analyze(text).signals
+    joblib.dump({"not": "a model"}, d / LEGACY_SIGNAL_MODEL_FILE)
     write_manifest(d)
     with pytest.raises(ArtifactError, match="SignalModel"):
         Analyzer(d, trusted=True)

@@ -35,7 +35,7 @@ def trained(tmp_path_factory, corpus) -> tuple[Path, str]:  # type: ignore[no-un
 
 def test_model_dir_is_verified_and_loadable(trained, corpus) -> None:  # type: ignore[no-untyped-def]
     model, _ = trained
-    for name in ("tone.joblib", "client_type.joblib", "step.joblib", "training.json"):
+    for name in ("tone.npz", "client_type.npz", "step.npz", "training.json"):
         verify_file(model, name)
     meta = json.loads((model / "training.json").read_text())
     assert meta["rows"] == 150 and meta["label_counts"]["tone"] == {"abusive": 50, "frustrated": 50, "neutral": 50}
@@ -89,10 +89,12 @@ def test_jsonl_without_lang_is_detected(tmp_path: Path) -> None:
     df = read_labelled(src)
     assert df["lang"].tolist() == ["en", "fr", "en", "fr", "en", "fr"] and df["tone"].iloc[1] == "abusive"
     (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "step.joblib").write_bytes(b"stale step model of an earlier run")
+    (tmp_path / "m" / "step.npz").write_bytes(b"stale step model of an earlier run")
+    (tmp_path / "m" / "step.joblib").write_bytes(b"stale pickled step model of an older version")
     meta = train_on_labelled(src, tmp_path / "m")
     assert meta["folds"] == 2 and meta["languages"] == {"en": 3, "fr": 3}
-    assert not meta["step_model"] and not (tmp_path / "m" / "step.joblib").exists()  # no steps: rule table only
+    assert not meta["step_model"]  # no steps: rule table only
+    assert not (tmp_path / "m" / "step.npz").exists() and not (tmp_path / "m" / "step.joblib").exists()
     assert Analyzer(tmp_path / "m", trusted=True).analyze("Merci beaucoup !").tone in {
         "abusive",
         "frustrated",

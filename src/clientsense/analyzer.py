@@ -13,20 +13,27 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
 from .artifacts import ArtifactError, is_listed, models_dir, verify_file
-from .classify import StackedClassifier
 from .clean import clean_text
-from .config import CLIENT_TYPE_FILE, DEFAULT_CONFIG, STEP_FILE, TONE_FILE, UNDETERMINED, Config
-from .features import signal_flag_arrays, tone_proba_arrays
+from .compiled import CompiledClassifier, CompileError, compile_stacked, load_classifier
+from .config import (
+    CLIENT_TYPE_FILE,
+    DEFAULT_CONFIG,
+    LEGACY_MODEL_SUFFIX,
+    STEP_FILE,
+    TONE_FILE,
+    UNDETERMINED,
+    Config,
+)
 from .history import DEFAULT_HISTORY, HistoryConfig, ThreadAnalysis, analyze_thread
 from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
 from .results import Analysis, LanguageResult, Signal
-from .signal_model import SIGNAL_MODEL_FILE, SignalModel, combine
+from .signal_model import LEGACY_SIGNAL_MODEL_FILE, SIGNAL_MODEL_FILE, SignalModel, combine
 from .signals import SignalExtractor
+from .textfeatures import signal_flag_arrays, tone_proba_arrays
 
 
 class Analyzer:
@@ -34,8 +41,10 @@ class Analyzer:
 
     Parameters
     ----------
-    models: a model directory; default the shipped one. Any other directory is unpickled only
-        with ``trusted=True`` (pickles can run code) and after its SHA-256 manifest checks out.
+    models: a model directory; default the shipped one. Any other directory loads only with
+        ``trusted=True`` and after its SHA-256 manifest checks out. Models are array files
+        (never unpickled); a directory of an earlier version's pickled estimators (``.joblib``)
+        is unpickled, then turned into the same array form.
     playbook, rules: a business's own playbook texts / rule table (TOML); default the packaged ones.
     languages: restrict language detection to these ISO codes (e.g. ``["en", "ro"]``).
     advice_language: return advice in this language instead of the message's.
@@ -61,22 +70,58 @@ class Analyzer:
                 "Pass trusted=True only for a model directory you built or trust."
             )
         self._spec = (str(self.models_path), playbook, rules, self.config.languages, advice_language, trusted)
-        self.tone_model: StackedClassifier = self._load(TONE_FILE, StackedClassifier)
-        self.client_type_model: StackedClassifier = self._load(CLIENT_TYPE_FILE, StackedClassifier)
-        self.step_model: StackedClassifier | None = (
-            self._load(STEP_FILE, StackedClassifier) if is_listed(self.models_path, STEP_FILE) else None
-        )
+        self.tone_model: CompiledClassifier = self._required(TONE_FILE)
+        self.client_type_model: CompiledClassifier = self._required(CLIENT_TYPE_FILE)
+        self.step_model: CompiledClassifier | None = self._classifier(STEP_FILE)
         self.detector = LanguageDetector(languages=self.config.languages)
         self.signals = SignalExtractor()
-        self.signal_model: SignalModel | None = (
-            self._load(SIGNAL_MODEL_FILE, SignalModel) if is_listed(self.models_path, SIGNAL_MODEL_FILE) else None
-        )
+        self.signal_model: SignalModel | None = self._signal_model()
         self.playbook = load_playbook(Path(playbook) if playbook else None)
         self.policy = Policy(self.playbook, load_rules(Path(rules) if rules else None), self.config.fallback_language)
         self.advice_language = advice_language
 
-    def _load(self, name: str, kind: type) -> Any:
+    def _required(self, name: str) -> CompiledClassifier:
+        model = self._classifier(name)
+        if model is None:
+            verify_file(self.models_path, name)  # raises: no manifest, or the file is not listed
+            raise ArtifactError(f"{name} is not listed in {self.models_path}")  # pragma: no cover
+        return model
+
+    def _classifier(self, name: str) -> CompiledClassifier | None:
+        """The classifier ``name`` (an array file), or its pickled form; ``None`` if neither is listed."""
+        if not is_listed(self.models_path, name):
+            legacy = name.removesuffix(".npz") + LEGACY_MODEL_SUFFIX
+            if not is_listed(self.models_path, legacy):
+                return None
+            from .classify import StackedClassifier
+
+            model = self._unpickle(legacy, StackedClassifier)
+            try:
+                return compile_stacked(model)
+            except CompileError as exc:
+                raise ArtifactError(f"{self.models_path / legacy}: {exc}") from exc
         path = verify_file(self.models_path, name)
+        try:
+            return load_classifier(path)
+        except (CompileError, KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"{path} does not hold a clientsense classifier: {exc}") from exc
+
+    def _signal_model(self) -> SignalModel | None:
+        if is_listed(self.models_path, SIGNAL_MODEL_FILE):
+            path = verify_file(self.models_path, SIGNAL_MODEL_FILE)
+            try:
+                return SignalModel.load(path)
+            except (CompileError, KeyError, TypeError, ValueError) as exc:
+                raise ArtifactError(f"{path} does not hold a clientsense signal model: {exc}") from exc
+        if is_listed(self.models_path, LEGACY_SIGNAL_MODEL_FILE):
+            model: SignalModel = self._unpickle(LEGACY_SIGNAL_MODEL_FILE, SignalModel)
+            return model
+        return None
+
+    def _unpickle(self, name: str, kind: type) -> Any:
+        import joblib
+
+        path = verify_file(self.models_path, name)  # only a trusted or shipped directory gets here
         model = joblib.load(path)
         if not isinstance(model, kind):
             raise ArtifactError(f"{path} does not hold a clientsense {kind.__name__}")
@@ -209,7 +254,7 @@ class Analyzer:
             "step_model": self.step_model is not None,
             "signal_model": self.signal_model is not None,
             "step_classes": self.step_model.classes_.tolist() if self.step_model is not None else [],
-            "per_language_calibration": sorted(self.tone_model.lang_calibrators_),
+            "per_language_calibration": sorted(self.tone_model.temperatures),
         }
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
+from .compiled import CompileError, LinearModel, apply_temperature, log_odds
 from .features import TextFeaturizer, as_rows, text_input_tags
 
 
@@ -145,9 +145,7 @@ class TextClassifier(_LanguageCalibrated):
         return linear_proba(self.model_, self.featurizer_.transform(as_rows(X)))
 
 
-def _log_odds(proba: np.ndarray) -> np.ndarray:
-    p = np.clip(proba, 1e-6, 1 - 1e-6)
-    return np.asarray(np.log(p) - np.log(1 - p))
+_log_odds = log_odds
 
 
 class StackedClassifier(_LanguageCalibrated):
@@ -239,60 +237,22 @@ def linear_proba(model: Any, X: Any) -> np.ndarray:
     """``model.predict_proba(X)`` for the fitted linear models clientsense trains, computed directly.
 
     Same arithmetic as scikit-learn (``X @ coef_.T + intercept_``, then the logistic or softmax
-    link, in the same order), without its per-call validation, and on a sparse ``X`` only over
-    the columns the batch uses: scikit-learn would cast the whole float32 ``coef_`` to float64
-    on every call. Any other model, or input scikit-learn would reject (non-finite values, wrong
-    width), goes through ``model.predict_proba``.
+    link) by :class:`~clientsense.compiled.LinearModel`, without scikit-learn's per-call
+    validation and, on a sparse ``X``, only over the columns the batch uses. Any other model, or
+    input scikit-learn would reject (non-finite values, wrong width, other dtypes), goes through
+    ``model.predict_proba``.
     """
-    kind = type(model)
-    if kind is LogisticRegression:
-        multinomial = len(model.classes_) > 2
-    elif kind is SGDClassifier and model.loss == "log_loss":
-        multinomial = False
+    try:
+        linear = LinearModel.from_sklearn(model)
+    except CompileError:
+        return np.asarray(model.predict_proba(X))
+    if sp.issparse(X) and X.format == "csr" and X.dtype == np.float64 and X.shape[1] == linear.n_features:
+        finite = np.isfinite(X.data).all()
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == np.float64 and X.shape[1] == linear.n_features:
+        finite = np.isfinite(X).all()
     else:
-        return np.asarray(model.predict_proba(X))
-    coef, intercept = getattr(model, "coef_", None), getattr(model, "intercept_", None)
-    if not isinstance(coef, np.ndarray) or coef.ndim != 2 or not isinstance(intercept, np.ndarray):
-        return np.asarray(model.predict_proba(X))
-    if sp.issparse(X) and X.format == "csr" and X.dtype == np.float64 and X.shape[1] == coef.shape[1]:
-        if not np.isfinite(X.data).all():
-            return np.asarray(model.predict_proba(X))
-        if X.nnz * 64 < X.shape[1]:  # a few rows: sort the used columns
-            cols, position = np.unique(X.indices, return_inverse=True)
-            new_indices = position.reshape(-1)
-        else:  # a batch: mark the used columns (no sort)
-            used = np.zeros(X.shape[1], dtype=bool)
-            used[X.indices] = True
-            cols = np.flatnonzero(used)
-            new_indices = (np.cumsum(used, dtype=np.int64) - 1)[X.indices]
-        compact = sp.csr_matrix(
-            (X.data, new_indices.astype(X.indices.dtype), X.indptr),
-            shape=(X.shape[0], len(cols)),
-        )
-        scores = np.asarray(compact @ coef[:, cols].T) + intercept
-    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype == np.float64 and X.shape[1] == coef.shape[1]:
-        if not np.isfinite(X).all():
-            return np.asarray(model.predict_proba(X))
-        scores = X @ coef.T + intercept
-    else:
-        return np.asarray(model.predict_proba(X))
-    if scores.ndim > 1 and scores.shape[1] == 1:
-        scores = scores.reshape(-1)
-    if multinomial:  # sklearn.utils.extmath.softmax
-        scores -= np.max(scores, axis=1).reshape((-1, 1))
-        np.exp(scores, out=scores)
-        scores /= np.sum(scores, axis=1).reshape((-1, 1))
-        return scores
-    prob = expit(scores, out=scores)  # LinearClassifierMixin._predict_proba_lr
-    if prob.ndim == 1:
-        return np.stack([1 - prob, prob], axis=1)
-    prob_sum = prob.sum(axis=1)
-    all_zero = prob_sum == 0
-    if np.any(all_zero):
-        prob[all_zero, :] = 1
-        prob_sum[all_zero] = prob.shape[1]
-    prob /= np.reshape(prob_sum, (prob.shape[0], -1))
-    return prob
+        finite = False
+    return linear.proba(X) if finite else np.asarray(model.predict_proba(X))
 
 
 class TemperatureScaler:
@@ -311,10 +271,7 @@ class TemperatureScaler:
 
     @staticmethod
     def _apply(proba: np.ndarray, t: float) -> np.ndarray:
-        logits = np.log(np.clip(proba, 1e-12, 1.0)) / t
-        logits -= logits.max(axis=1, keepdims=True)
-        e = np.exp(logits)
-        return np.asarray(e / e.sum(axis=1, keepdims=True))
+        return apply_temperature(proba, t)
 
     def transform(self, proba: np.ndarray) -> np.ndarray:
         return self._apply(proba, self.temperature_)

@@ -81,9 +81,12 @@ class Config:
 
 DEFAULT_CONFIG = Config()
 
-TONE_FILE = "tone.joblib"
-CLIENT_TYPE_FILE = "client_type.joblib"
-STEP_FILE = "step.joblib"
+TONE_FILE = "tone.npz"
+CLIENT_TYPE_FILE = "client_type.npz"
+STEP_FILE = "step.npz"
+"""Models are arrays plus a JSON header (:mod:`clientsense.compiled`); a directory may instead hold
+the pickled estimators of earlier versions under the same names with ``.joblib`` (trusted only)."""
+LEGACY_MODEL_SUFFIX = ".joblib"
 TRAINING_META_FILE = "training.json"
 METRICS_FILE = "metrics.json"
 MODEL_CARD_FILE = "MODEL_CARD.md"

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .config import TONES
 from .playbook.loader import Playbook
 from .results import Analysis, Step
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 END = "end_relationship"
 SEVERITY: dict[str, int] = {"neutral": 0, "frustrated": 1, "abusive": 2}
@@ -213,6 +215,8 @@ _COLS = ("tone", "client_type", "p_abusive", "step", "signals", "error")
 
 
 def _records_frame(records: Iterable[tuple[Any, ...]], sender_col: str, time_col: str) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for rec in records:
         if len(rec) not in (2, 3) or not isinstance(rec[1], Analysis):
@@ -226,6 +230,8 @@ def _records_frame(records: Iterable[tuple[Any, ...]], sender_col: str, time_col
 
 
 def _sender_row(sender: Any, g: pd.DataFrame, time_col: str | None, cfg: HistoryConfig) -> ClientRollup:
+    import pandas as pd
+
     ok = g[g["error"].isna()]
     times = g[time_col].dropna() if time_col else pd.Series([])
     first, last = (times.min(), times.max()) if len(times) else (None, None)
@@ -267,6 +273,8 @@ def rollup(
     ``error`` are counted in ``errors``, not judged. ``recommended_step`` is ``end_relationship``
     only on a persistent pattern, else the step of the sender's latest message.
     """
+    import pandas as pd
+
     if isinstance(records, pd.DataFrame):
         need = [sender_col, *([time_col] if time_col else []), *(prefix + c for c in _COLS)]
         missing = [c for c in need if c not in records.columns]

@@ -18,22 +18,27 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from .clean import fold
+from .compiled import CompileError, load_arrays, save_arrays
 from .config import SIGNALS
-from .features import _as_text, _hashed_counts, _hashed_words
 from .results import Signal, Span
+from .textfeatures import hashed_char_counts, hashed_word_counts, l2_normalize_rows
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sklearn.feature_extraction.text import HashingVectorizer
 
 __all__ = ["SIGNAL_MODEL_FILE", "SignalModel", "clauses", "combine"]
 
-SIGNAL_MODEL_FILE = "signals.joblib"
+SIGNAL_MODEL_FILE = "signals.npz"
+LEGACY_SIGNAL_MODEL_FILE = "signals.joblib"
 _SENTENCE_RE = re.compile(r"[^.!?\n]+[.!?]*|[.!?]+")
 _SUBCLAUSE_RE = re.compile(r"[^;:,]+[;:,]?")
 _LONG_CLAUSE = 90
@@ -68,6 +73,9 @@ def clauses(text: str) -> list[tuple[int, int]]:
 
 
 def _vectorizers(n_features: int) -> tuple[HashingVectorizer, HashingVectorizer]:
+    """The training featurization, as scikit-learn vectorizers (the reference of ``features``)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     char = HashingVectorizer(
         analyzer="char_wb", ngram_range=(2, 5), n_features=n_features, alternate_sign=False, lowercase=False
     )
@@ -80,21 +88,6 @@ def _vectorizers(n_features: int) -> tuple[HashingVectorizer, HashingVectorizer]
         token_pattern=_WORD_RE.pattern,
     )
     return char, word
-
-
-@lru_cache(maxsize=4)
-def _char_counter(n_features: int) -> HashingVectorizer:
-    """The character vectorizer of ``_vectorizers`` without its norm (it only hashes words not seen
-    before; built once, never changed)."""
-    return _vectorizers(n_features)[0].set_params(norm=None)
-
-
-def _l2_rows(X: sp.csr_matrix) -> sp.csr_matrix:
-    """``sklearn.preprocessing.normalize(X)`` of a finite float64 CSR matrix: the same copy and the
-    same in-place routine, without the input validation that dominates a one-message call."""
-    out = X.copy()
-    inplace_csr_row_normalize_l2(out)
-    return out
 
 
 def _word_ngrams(text: str) -> list[str]:
@@ -119,6 +112,40 @@ class SignalModel:
         state["_dense"] = None  # stored sparse (small on disk), used dense (fast product)
         return state
 
+    def save(self, path: Path) -> Path:
+        """Write the model as one array file (:func:`clientsense.compiled.save_arrays`)."""
+        if self.coef is None:
+            raise RuntimeError("SignalModel is not fitted")
+        coef = sp.csr_matrix(self.coef)
+        arrays = {
+            "coef_data": np.asarray(coef.data, dtype=np.float32),
+            "coef_indices": coef.indices,
+            "coef_indptr": coef.indptr,
+            "intercept": np.asarray(self.intercept, dtype=np.float32),
+        }
+        header = {
+            "kind": "signals",
+            "n_features": self.n_features,
+            "signals": list(self.signals),
+            "thresholds": {k: float(v) for k, v in self.thresholds.items()},
+        }
+        return save_arrays(path, arrays, header)
+
+    @classmethod
+    def load(cls, path: Path) -> SignalModel:
+        """Read a model written by :meth:`save` (no unpickling)."""
+        arrays, header = load_arrays(path)
+        if header.get("kind") != "signals":
+            raise CompileError(f"{path} does not hold a signal model")
+        n, signals = int(header["n_features"]), tuple(header["signals"])
+        coef = sp.csr_matrix(
+            (arrays["coef_data"], arrays["coef_indices"], arrays["coef_indptr"]), shape=(n, len(signals))
+        )
+        intercept = arrays["intercept"]
+        if intercept.shape != (len(signals),):
+            raise CompileError(f"{path}: the intercepts do not match the {len(signals)} signals")
+        return cls(n, signals, coef, intercept, {str(k): float(v) for k, v in header["thresholds"].items()})
+
     def _weights(self) -> np.ndarray:
         if self._dense is None:
             if self.coef is None:
@@ -129,14 +156,13 @@ class SignalModel:
     def features(self, pieces: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
         if not pieces:
             return sp.csr_matrix((0, self.n_features), dtype=np.float32)
-        char = _char_counter(self.n_features)  # counts, normalized below
         folded = [fold(p) for p in pieces]
         # exactly ``char.transform(folded) + word.transform(tagged)`` of ``_vectorizers`` (the
         # training featurization), computed as the tone features are: each distinct word's
         # character n-grams hashed once, word n-grams hashed directly
-        counts = _hashed_counts(char, ("signal_char_wb", self.n_features), [f.split() for f in folded], _as_text)
+        counts = hashed_char_counts([f.split() for f in folded], (2, 5), self.n_features)
         grams = [_word_ngrams(f"__{lg}__ {f}") for f, lg in zip(folded, langs, strict=True)]
-        X = _l2_rows(counts) + _l2_rows(_hashed_words(grams, self.n_features))
+        X = l2_normalize_rows(counts) + l2_normalize_rows(hashed_word_counts(grams, self.n_features))
         X = sp.csr_matrix(X, dtype=np.float32)
         norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0

@@ -136,7 +136,7 @@ text spans behind it. A decision aid for support staff, who remain responsible f
   request → `escalate_to_supervisor`) always apply first. `end_relationship` comes only from a
   client's history (`analyze_thread`), never from one message, and `pause_conversation` is never
   the step of a message whose tone is not abusive (the model may list it as an alternative).
-- **Signals**: the per-language rule patterns, plus a learned detector (`signals.joblib`): one
+- **Signals**: the per-language rule patterns, plus a learned detector (`signals.npz`): one
   class-balanced logistic regression per signal over hashed character 2–5-grams and word 1–2-grams
   of each clause, trained on the authored train split (a clause is positive when it overlaps a
   gold span). It adds a signal the patterns missed when its best clause scores above a per-signal

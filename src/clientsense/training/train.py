@@ -35,10 +35,11 @@ import pandas as pd
 
 from ..artifacts import write_manifest
 from ..classify import StackedClassifier, TextClassifier
-from ..config import CLIENT_TYPE_FILE, STEP_FILE, TONE_FILE
+from ..compiled import save_classifier
+from ..config import CLIENT_TYPE_FILE, LEGACY_MODEL_SUFFIX, STEP_FILE, TONE_FILE
 from ..config import TRAINING_META_FILE as META_FILE
 from ..features import TextFeaturizer, side_columns, side_frame, signal_columns, step_columns
-from ..signal_model import SIGNAL_MODEL_FILE, SignalModel
+from ..signal_model import LEGACY_SIGNAL_MODEL_FILE, SIGNAL_MODEL_FILE, SignalModel
 from ..signals import extract_signals
 from .corpora import READERS, file_hashes, load_public
 from .corpus import load_corpus
@@ -210,12 +211,32 @@ def _refit(public: pd.DataFrame, corpus: pd.DataFrame, cfg: TrainConfig, tuned: 
     return final
 
 
-def _dump(models: _Models, out_dir: Path) -> None:
+def write_models(
+    out_dir: Path,
+    tone: StackedClassifier,
+    client_type: StackedClassifier,
+    step: StackedClassifier | None,
+    signals: SignalModel | None,
+) -> None:
+    """Write the models as array files (no pickles); remove model files of an earlier run that
+    these do not replace (a stale step or signal model would not match the new models)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    joblib.dump(models.tone, out_dir / TONE_FILE, compress=3)
-    joblib.dump(models.client_type, out_dir / CLIENT_TYPE_FILE, compress=3)
-    joblib.dump(models.step, out_dir / STEP_FILE, compress=3)
-    joblib.dump(models.signals, out_dir / SIGNAL_MODEL_FILE, compress=3)
+    for name, model in ((TONE_FILE, tone), (CLIENT_TYPE_FILE, client_type), (STEP_FILE, step)):
+        legacy = out_dir / (name.removesuffix(".npz") + LEGACY_MODEL_SUFFIX)
+        legacy.unlink(missing_ok=True)
+        if model is not None:
+            save_classifier(model, out_dir / name)
+        else:
+            (out_dir / name).unlink(missing_ok=True)
+    (out_dir / LEGACY_SIGNAL_MODEL_FILE).unlink(missing_ok=True)
+    if signals is not None:
+        signals.save(out_dir / SIGNAL_MODEL_FILE)
+    else:
+        (out_dir / SIGNAL_MODEL_FILE).unlink(missing_ok=True)
+
+
+def _dump(models: _Models, out_dir: Path) -> None:
+    write_models(out_dir, models.tone, models.client_type, models.step, models.signals)
 
 
 def train(cfg: TrainConfig) -> dict[str, Any]:

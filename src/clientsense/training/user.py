@@ -3,10 +3,10 @@
 The file (CSV, JSONL or Parquet) has one message per row with columns ``text``, ``tone`` and
 ``client_type`` (labels of the label guide), optionally ``lang`` (else detected) and ``step``. When
 every row has a step, at least two steps occur and each has ``MIN_PER_CLASS`` rows, a step model is learned too
-(``step.joblib``; the rule table's ``defer_to_model`` rules then use it); otherwise steps come from the
+(``step.npz``; the rule table's ``defer_to_model`` rules then use it); otherwise steps come from the
 rule table alone. Only that file is used — no public corpora — so training takes seconds. The output
-directory holds ``tone.joblib``, ``client_type.joblib`` (+ ``step.joblib``), ``training.json`` and a
-SHA-256 ``MANIFEST.json``: load it with ``Analyzer(models=DIR, trusted=True)``.
+directory holds ``tone.npz``, ``client_type.npz`` (+ ``step.npz``) — arrays, no pickles —,
+``training.json`` and a SHA-256 ``MANIFEST.json``: load it with ``Analyzer(models=DIR, trusted=True)``.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 import pandas as pd
 
 from ..artifacts import models_dir, write_manifest
 from ..classify import StackedClassifier, TextClassifier
 from ..clean import clean_text
-from ..config import CLIENT_TYPE_FILE, CLIENT_TYPES, STEP_FILE, STEPS, TONE_FILE, TONES, UNDETERMINED
+from ..config import CLIENT_TYPES, STEPS, TONES, UNDETERMINED
 from ..config import TRAINING_META_FILE as META_FILE
 from ..features import TextFeaturizer, side_columns, signal_columns, step_columns
-from .train import _versions, client_type_inputs, compact, step_inputs, tone_inputs
+from .train import _versions, client_type_inputs, compact, step_inputs, tone_inputs, write_models
 
 REQUIRED = ("text", "tone", "client_type")
 MIN_PER_CLASS = 2
@@ -179,13 +178,7 @@ def train_on_labelled(
         client_type_inputs(df, tone), df["client_type"]
     )
     step = _fit_step(df, tone, client_type, cfg)
-    out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(tone, out / TONE_FILE, compress=3)
-    joblib.dump(client_type, out / CLIENT_TYPE_FILE, compress=3)
-    if step is not None:
-        joblib.dump(step, out / STEP_FILE, compress=3)
-    elif (out / STEP_FILE).exists():
-        (out / STEP_FILE).unlink()  # a step model of an earlier run would not match these models
+    write_models(out, tone, client_type, step, None)  # (a stale step model of an earlier run is removed)
     meta: dict[str, Any] = {
         "version": f"user+{digest[:8]}",
         "kind": "user-labelled",
