@@ -32,7 +32,16 @@ from clientsense.compiled import (
     save_classifier,
 )
 from clientsense.features import TextFeaturizer, side_columns, side_frame, signal_columns
-from clientsense.textfeatures import char_wb_ngrams, hashed_char_counts, hashed_word_counts, l2_normalize_rows, tfidf
+from clientsense.textfeatures import (
+    Rows,
+    add_rows,
+    char_wb_ngrams,
+    hashed_char_counts,
+    hashed_word_counts,
+    l2_normalize_rows,
+    row_sums,
+    tfidf,
+)
 
 TEXTS = [
     ("you are useless idiots", "en"),
@@ -187,11 +196,12 @@ def test_hashing_equals_scikit_learns_vectorizers(docs: list[list[str]], lo: int
     char = HashingVectorizer(
         analyzer="char_wb", ngram_range=(lo, hi), n_features=n, lowercase=False, alternate_sign=False, norm=None
     )
-    ours = hashed_char_counts(docs, (lo, hi), n)
+    ours = hashed_char_counts(docs, (lo, hi), n).tocsr()
     ref = char.transform([" ".join(d) for d in docs])
     assert (ours != ref).nnz == 0 and ours.has_canonical_format
     word = HashingVectorizer(analyzer=lambda d: d, n_features=n, alternate_sign=False, norm=None)
-    assert (hashed_word_counts(docs, n) != word.transform(docs)).nnz == 0
+    words = hashed_word_counts(docs, n).tocsr()
+    assert (words != word.transform(docs)).nnz == 0 and words.has_canonical_format
     for w in (d[0] for d in docs if d):
         assert char_wb_ngrams(w, (lo, hi)) == char.build_analyzer()(w)
 
@@ -208,6 +218,26 @@ def test_tfidf_and_row_normalisation_equal_scikit_learns() -> None:
     from sklearn.preprocessing import normalize
 
     np.testing.assert_allclose(l2_normalize_rows(X.copy()).toarray(), normalize(dense), rtol=1e-14)
+    rows = Rows.of(counts)
+    np.testing.assert_allclose(tfidf(rows, idf.idf_).tocsr().toarray(), idf.transform(counts).toarray(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rows_arithmetic_equals_scipys(seed: int) -> None:
+    """Sums of two matrices and row-wise products, as inference computes them without scipy."""
+    a = sp.random(7, 40, density=0.2, format="csr", random_state=seed)
+    b = sp.random(7, 40, density=0.2, format="csr", random_state=seed + 10)
+    a[2] = 0
+    b[2] = 0  # an empty row in both
+    a.eliminate_zeros()
+    b.eliminate_zeros()
+    total = add_rows(Rows.of(a), Rows.of(b)).tocsr()
+    assert total.has_canonical_format and (total != (a + b)).nnz == 0
+    w = np.random.default_rng(seed).normal(size=(40, 3))
+    prod = row_sums(w[total.indices] * total.data[:, None], total.indptr)
+    np.testing.assert_allclose(prod, (a + b) @ w, rtol=1e-13, atol=1e-15)
+    linear = LinearModel(np.asfortranarray(w.T), np.zeros(3), multinomial=True)
+    np.testing.assert_allclose(linear.proba(Rows.of(total)), linear.proba(total), rtol=1e-13)
 
 
 def test_shipped_arrays_hold_what_the_card_says() -> None:

@@ -193,7 +193,7 @@ def test_fast_features_equal_the_reference_hashing_vectorizers() -> None:
     langs = ["fr", "en", "pl", "en", "en"]
     model = SignalModel(n_features=1 << 12)
     for _ in range(2):  # cold, then from the per-word hash tables
-        fast = model.features(pieces, langs)
+        fast = model.features(pieces, langs).tocsr()
         char, word = _vectorizers(model.n_features)
         folded = [fold(p) for p in pieces]
         ref = sp.csr_matrix(

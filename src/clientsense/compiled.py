@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .textfeatures import FeatureSpec, as_rows, featurize
+from .textfeatures import FeatureSpec, Rows, as_rows, featurize, row_sums
 
 FORMAT = "clientsense.arrays/1"
 
@@ -76,9 +76,17 @@ class LinearModel:
         return int(self.coef.shape[1])
 
     def proba(self, X: Any) -> np.ndarray:
-        """Class probabilities of a float64 CSR matrix or a dense 2-D array."""
+        """Class probabilities of float64 :class:`~clientsense.textfeatures.Rows`, a CSR matrix or a dense 2-D array."""
         coef = self.coef
-        if sp.issparse(X):
+        if isinstance(X, Rows):
+            if X.shape[1] != coef.shape[1]:
+                raise ValueError(f"X has {X.shape[1]} features, the model expects {coef.shape[1]}")
+            # each entry times its feature's weights (column-major coef: one contiguous run per
+            # feature), summed per row in stored order: a CSR product's arithmetic, exactly
+            weights = coef.T[X.indices].astype(np.float64)
+            weights *= X.data[:, None]
+            scores = row_sums(weights, X.indptr) + self.intercept
+        elif sp.issparse(X):
             X = sp.csr_matrix(X, dtype=np.float64)
             if X.shape[1] != coef.shape[1]:
                 raise ValueError(f"X has {X.shape[1]} features, the model expects {coef.shape[1]}")

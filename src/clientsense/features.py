@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from .textfeatures import (
     STYLE_FEATURES,
     FeatureSpec,
+    Rows,
     as_rows,
     count_blocks,
     dense_block,
@@ -126,8 +127,8 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> TextFeaturizer:
         (chars, words, _), _ = self._blocks(X)
-        self.char_idf_ = TfidfTransformer(sublinear_tf=True).fit(chars)
-        self.word_idf_ = TfidfTransformer(sublinear_tf=True).fit(words)
+        self.char_idf_ = TfidfTransformer(sublinear_tf=True).fit(chars.tocsr())
+        self.word_idf_ = TfidfTransformer(sublinear_tf=True).fit(words.tocsr())
         self.n_features_out_ = self.spec().n_features
         return self
 
@@ -141,11 +142,9 @@ class TextFeaturizer(TransformerMixin, BaseEstimator):
         blocks = [_block_tfidf(self.char_idf_, chars), _block_tfidf(self.word_idf_, words)]
         if spec.n_dense:
             blocks.append(dense_block(spec, rows, styles))
-        out = hstack_csr(blocks)
-        kind = _sparse_type()
-        return out if isinstance(out, kind) else kind(out)
+        return _sparse_type()(hstack_csr(blocks).tocsr())
 
 
-def _block_tfidf(idf: Any, counts: Any) -> Any:
+def _block_tfidf(idf: Any, counts: Rows) -> Rows:
     weights = plain_idf(idf)
-    return tfidf(counts, weights) if weights is not None else sp.csr_matrix(idf.transform(counts))
+    return tfidf(counts, weights) if weights is not None else Rows.of(idf.transform(counts.tocsr()))

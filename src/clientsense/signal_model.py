@@ -28,7 +28,7 @@ from .clean import fold
 from .compiled import CompileError, load_arrays, save_arrays
 from .config import SIGNALS
 from .results import Signal, Span
-from .textfeatures import hashed_char_counts, hashed_word_counts, l2_normalize_rows
+from .textfeatures import Rows, add_rows, hashed_char_counts, hashed_word_counts, l2_normalize_rows, row_sums
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -153,28 +153,31 @@ class SignalModel:
             self._dense = np.asarray(self.coef.toarray(), dtype=np.float32)
         return self._dense
 
-    def features(self, pieces: Sequence[str], langs: Sequence[str]) -> sp.csr_matrix:
+    def features(self, pieces: Sequence[str], langs: Sequence[str]) -> Rows:
+        """Float32 unit-length rows of hashed clause features (``.tocsr()`` for a scipy matrix)."""
         if not pieces:
-            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
+            return Rows(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), (0, self.n_features))
         folded = [fold(p) for p in pieces]
         # exactly ``char.transform(folded) + word.transform(tagged)`` of ``_vectorizers`` (the
         # training featurization), computed as the tone features are: each distinct word's
         # character n-grams hashed once, word n-grams hashed directly
         counts = hashed_char_counts([f.split() for f in folded], (2, 5), self.n_features)
         grams = [_word_ngrams(f"__{lg}__ {f}") for f, lg in zip(folded, langs, strict=True)]
-        X = l2_normalize_rows(counts) + l2_normalize_rows(hashed_word_counts(grams, self.n_features))
-        X = sp.csr_matrix(X, dtype=np.float32)
-        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        X = add_rows(l2_normalize_rows(counts), l2_normalize_rows(hashed_word_counts(grams, self.n_features)))
+        data = X.data.astype(np.float32)
+        norms = np.sqrt(row_sums((data * data)[:, None], X.indptr)[:, 0])
         norms[norms == 0] = 1.0
-        return sp.csr_matrix(sp.diags(1.0 / norms).astype(np.float32) @ X)
+        data *= np.repeat(np.float32(1.0) / norms, np.diff(X.indptr))
+        return Rows(data, X.indices, X.indptr, X.shape)
 
     def clause_scores(self, pieces: Sequence[str], langs: Sequence[str]) -> np.ndarray:
         """Probabilities (clauses × signals)."""
         weights = self._weights()
         if not pieces:
             return np.zeros((0, len(self.signals)), dtype=np.float32)
-        z = np.asarray(self.features(pieces, langs) @ weights, dtype=np.float32) + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        X = self.features(pieces, langs)
+        z = row_sums(weights[X.indices] * X.data[:, None], X.indptr) + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
 
     def best_clauses(
         self, rows: Sequence[tuple[str, str]]

@@ -71,7 +71,7 @@ def clause_matrix(
     k = len(model.signals)
     Y = np.asarray(labels, dtype=bool).reshape(len(pieces), k)
     M = np.asarray(in_message, dtype=bool).reshape(len(pieces), k)
-    return model.features(pieces, langs), Y, M
+    return model.features(pieces, langs).tocsr(), Y, M
 
 
 def fit_signal_model(
