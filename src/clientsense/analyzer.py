@@ -168,6 +168,12 @@ class Analyzer:
         for t in texts:
             if not isinstance(t, str):
                 raise TypeError(f"analyze expects str messages, got {type(t).__name__}")
+        step = max(self.config.chunk_size, 1)
+        if len(texts) <= step:
+            return self._chunk(texts)
+        return [a for i in range(0, len(texts), step) for a in self._chunk(texts[i : i + step])]
+
+    def _chunk(self, texts: Sequence[str]) -> list[Analysis]:
         cleaned = [clean_text(t, self.config) for t in texts]
         detected = iter(self.detector.detect_many([c.text for c in cleaned if c.has_letters]))
         langs: list[LanguageResult] = [

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .textfeatures import FeatureSpec, Rows, as_rows, featurize, row_sums
+from .textfeatures import FeatureSpec, Rows, as_rows, featurize, row_products
 
 FORMAT = "clientsense.arrays/1"
 
@@ -83,9 +83,7 @@ class LinearModel:
                 raise ValueError(f"X has {X.shape[1]} features, the model expects {coef.shape[1]}")
             # each entry times its feature's weights (column-major coef: one contiguous run per
             # feature), summed per row in stored order: a CSR product's arithmetic, exactly
-            weights = coef.T[X.indices].astype(np.float64)
-            weights *= X.data[:, None]
-            scores = row_sums(weights, X.indptr) + self.intercept
+            scores = row_products(X, coef.T, np.float64) + self.intercept
         elif sp.issparse(X):
             X = sp.csr_matrix(X, dtype=np.float64)
             if X.shape[1] != coef.shape[1]:

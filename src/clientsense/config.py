@@ -76,6 +76,9 @@ class Config:
     fallback_language: str = "en"
     """Language of the advice when the message's language is ``und`` or not in the playbook."""
     batch_size: int = 512
+    chunk_size: int = 128
+    """The numeric stages take at most this many messages at once (bounds their temporary arrays;
+    the results are the same for any chunk or batch size)."""
     seed: int = 0
 
 

@@ -28,7 +28,15 @@ from .clean import fold
 from .compiled import CompileError, load_arrays, save_arrays
 from .config import SIGNALS
 from .results import Signal, Span
-from .textfeatures import Rows, add_rows, hashed_char_counts, hashed_word_counts, l2_normalize_rows, row_sums
+from .textfeatures import (
+    Rows,
+    add_rows,
+    hashed_char_counts,
+    hashed_word_counts,
+    l2_normalize_rows,
+    row_products,
+    row_sums,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -105,7 +113,7 @@ class SignalModel:
     coef: sp.csr_matrix | None = None  # (n_features, n_signals), float32
     intercept: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     thresholds: dict[str, float] = field(default_factory=dict)
-    _dense: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _dense: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
@@ -146,11 +154,20 @@ class SignalModel:
             raise CompileError(f"{path}: the intercepts do not match the {len(signals)} signals")
         return cls(n, signals, coef, intercept, {str(k): float(v) for k, v in header["thresholds"].items()})
 
-    def _weights(self) -> np.ndarray:
+    def _weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The weights of the features with any, as a dense float32 block (plus one row of zeros
+        for all the others), and each feature's row in that block: about half the hashed
+        features have no weight, so this holds half the memory of the full dense matrix."""
         if self._dense is None:
             if self.coef is None:
                 raise RuntimeError("SignalModel is not fitted")
-            self._dense = np.asarray(self.coef.toarray(), dtype=np.float32)
+            coef = sp.csr_matrix(self.coef)
+            used = np.flatnonzero(np.diff(coef.indptr) > 0)
+            row_of = np.full(coef.shape[0], len(used), dtype=np.int32)
+            row_of[used] = np.arange(len(used), dtype=np.int32)
+            block = np.zeros((len(used) + 1, coef.shape[1]), dtype=np.float32)
+            block[:-1] = coef[used].toarray()
+            self._dense = (block, row_of)
         return self._dense
 
     def features(self, pieces: Sequence[str], langs: Sequence[str]) -> Rows:
@@ -172,11 +189,12 @@ class SignalModel:
 
     def clause_scores(self, pieces: Sequence[str], langs: Sequence[str]) -> np.ndarray:
         """Probabilities (clauses × signals)."""
-        weights = self._weights()
+        weights, row_of = self._weights()
         if not pieces:
             return np.zeros((0, len(self.signals)), dtype=np.float32)
         X = self.features(pieces, langs)
-        z = row_sums(weights[X.indices] * X.data[:, None], X.indptr) + self.intercept
+        compact = Rows(X.data, row_of[X.indices], X.indptr, (X.shape[0], len(weights)))
+        z = row_products(compact, weights, np.float32) + self.intercept
         return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
 
     def best_clauses(

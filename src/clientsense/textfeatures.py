@@ -99,6 +99,29 @@ def add_rows(a: Rows, b: Rows) -> Rows:
     return Rows(data, (keys % n_cols).astype(np.int32), indptr, a.shape)
 
 
+_PRODUCT_CHUNK = 1 << 16
+"""Stored entries per block of :func:`row_products` (bounds its temporary arrays to a few MB)."""
+
+
+def row_products(X: Rows, weights: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
+    """``X @ weights`` (``weights``: features × k, any float dtype) in ``dtype``: each entry times
+    its feature's weights, summed per row in stored order (a CSR product's arithmetic), over
+    blocks of whole rows so that the temporary (entries × k) array stays small."""
+    n = X.shape[0]
+    out = np.zeros((n, weights.shape[1]), dtype=dtype)
+    start = 0
+    while start < n:
+        end = int(np.searchsorted(X.indptr, X.indptr[start] + _PRODUCT_CHUNK, side="right")) - 1
+        end = min(max(end, start + 1), n)
+        lo, hi = int(X.indptr[start]), int(X.indptr[end])
+        if hi > lo:
+            block = weights[X.indices[lo:hi]].astype(dtype, copy=False)
+            block = block * X.data[lo:hi, None].astype(dtype, copy=False)
+            out[start:end] = row_sums(block, X.indptr[start : end + 1] - lo)
+        start = end
+    return out
+
+
 def row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     """For a (entries × k) array ordered by row, each row's entries added one after the other
     (the order of a CSR matrix-vector product); 0 for a row without entries."""
