@@ -114,6 +114,17 @@ def test_analyze_many_parallel_matches_serial(analyzer) -> None:  # type: ignore
     assert serial == parallel
 
 
+def test_chunking_of_a_batch_changes_nothing(analyzer) -> None:  # type: ignore[no-untyped-def]
+    """The numeric stages take Config.chunk_size messages at a time: any chunking, same results."""
+    from dataclasses import replace
+
+    texts = [t for t, *_ in EXAMPLES] * 2 + ["", "😀", "x" * 7000]
+    whole = [a.to_dict() for a in analyzer.analyze_many(texts, batch_size=len(texts))]
+    small = clientsense.Analyzer(config=replace(analyzer.config, chunk_size=3))
+    assert [a.to_dict() for a in small.analyze_many(texts, batch_size=len(texts))] == whole
+    assert [a.to_dict() for a in small.analyze_many(texts, batch_size=2)] == whole
+
+
 def test_batch_size_validation(analyzer) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError):
         list(analyzer.analyze_many(["a"], batch_size=0))
