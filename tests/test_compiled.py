@@ -44,12 +44,12 @@ from clientsense.textfeatures import (
 )
 
 TEXTS = [
-    ("you are useless idiots", "en"),
-    ("thank you, all good now", "en"),
-    ("this is the third time, still broken!!!", "en"),
-    ("вы идиоты и бездари", "ru"),
-    ("спасибо, всё работает", "ru"),
-    ("опять не работает, сколько можно!!!", "ru"),
+    ("morons, all of you", "en"),
+    ("many thanks, it works again", "en"),
+    ("fourth email and the box is still missing!!", "en"),
+    ("тупые бездельники", "ru"),
+    ("благодарю, всё пришло", "ru"),
+    ("снова сломалось, сколько ждать!!", "ru"),
     ("merci, tout est réglé", "fr"),
     ("bande d'incapables", "fr"),
     ("toujours rien reçu, c'est la troisième fois", "fr"),
