@@ -214,14 +214,16 @@ class _Gated:
 
     def __init__(self, by_signal: dict[str, list[str]]) -> None:
         self.signals: list[tuple[str, tuple[int, ...]]] = []
-        self.patterns: list[re.Pattern[str]] = []
+        self.sources: list[str] = []
+        self.patterns: list[re.Pattern[str] | None] = []  # compiled at first use (see _pattern)
         always: list[int] = []
         index: dict[str, list[tuple[int, str]]] = {}
         for sig in SIGNALS:
             ids = []
             for pat, _, tree in _tried_order(by_signal.get(sig) or []):
                 pid = len(self.patterns)
-                self.patterns.append(re.compile(pat))
+                self.sources.append(pat)
+                self.patterns.append(None)
                 ids.append(pid)
                 lits = _required_literals(tree)
                 if lits is None:
@@ -234,6 +236,15 @@ class _Gated:
         self.always = frozenset(always)
         self.index = {k: tuple(v) for k, v in index.items()}
         self.keys = frozenset(self.index)
+
+    def _pattern(self, pid: int) -> re.Pattern[str]:
+        """Pattern ``pid``, compiled the first time a text may match it: a first message then pays
+        for the few dozen patterns it can trigger, not the language's several hundred (threads
+        racing here both compile the same expression; either result serves)."""
+        rx = self.patterns[pid]
+        if rx is None:
+            rx = self.patterns[pid] = re.compile(self.sources[pid])
+        return rx
 
     def candidates(self, view: str) -> set[int]:
         """Ids of the patterns that may match ``view``."""
@@ -250,7 +261,7 @@ class _Gated:
         :data:`MAX_SPANS_PER_SIGNAL` per signal."""
         possible = self.candidates(view)
         for sig, ids in self.signals:
-            tried = [self.patterns[i] for i in ids if i in possible]
+            tried = [self._pattern(i) for i in ids if i in possible]
             if not tried:
                 continue
             if len(tried) == 1:
