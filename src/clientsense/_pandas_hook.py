@@ -1,9 +1,10 @@
 """Register the pandas accessors when pandas is imported, without importing pandas ourselves.
 
 ``import clientsense`` must make ``df.clientsense`` work, but importing pandas (and the pyarrow it
-pulls in) costs ~85 MB and ~0.5 s that language detection does not need (a full analysis loads
-pandas anyway, through scikit-learn). So the accessors are registered at once if pandas is already imported, and otherwise by a one-shot
-import hook right after pandas finishes importing.
+pulls in) costs ~85 MB and ~0.5 s that analysing messages does not need (scoring runs on numpy
+arrays; only frames, rollups and training use pandas). So the accessors are registered at once if
+pandas is already imported, and otherwise by a one-shot import hook right after pandas finishes
+importing.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from .compiled import CompileError, LinearModel, apply_temperature, log_odds
+from .compiled import CompileError, LinearModel, apply_temperature, log_odds, side_matrix, temper_by_language
 from .features import TextFeaturizer, as_rows, text_input_tags
 
 
@@ -44,13 +44,8 @@ class _LanguageCalibrated(ClassifierMixin, BaseEstimator):
         return self._calibrated(rows, self._raw_proba(X))
 
     def _calibrated(self, rows: Sequence[tuple[str, str]], proba: np.ndarray) -> np.ndarray:
-        if self.lang_calibrators_:
-            langs = np.asarray([lang for _, lang in rows])
-            for lang, cal in self.lang_calibrators_.items():
-                mask = langs == lang
-                if mask.any():
-                    proba[mask] = cal.transform(proba[mask])
-        return proba
+        temperatures = {lang: cal.temperature_ for lang, cal in self.lang_calibrators_.items()}
+        return temper_by_language(proba, rows, temperatures)
 
     def predict(self, X: Any) -> np.ndarray:
         proba = self.predict_proba(X)
@@ -145,9 +140,6 @@ class TextClassifier(_LanguageCalibrated):
         return linear_proba(self.model_, self.featurizer_.transform(as_rows(X)))
 
 
-_log_odds = log_odds
-
-
 class StackedClassifier(_LanguageCalibrated):
     """Text log-odds (out-of-fold at fit time) + side features → logistic regression.
 
@@ -178,12 +170,7 @@ class StackedClassifier(_LanguageCalibrated):
 
     def _side_matrix(self, columns: Any, names: Any, n_rows: int, what: str) -> np.ndarray:
         """The side columns of ``columns`` (a DataFrame or a mapping of arrays) as a float matrix."""
-        if not self.side_columns:
-            return np.zeros((n_rows, 0))
-        missing = [c for c in self.side_columns if c not in names]
-        if missing:
-            raise ValueError(f"StackedClassifier needs {what} {missing}")
-        return np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in self.side_columns])
+        return side_matrix(columns, names, self.side_columns, n_rows, f"StackedClassifier needs {what}")
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> StackedClassifier:
         y = np.asarray(y)
@@ -206,7 +193,7 @@ class StackedClassifier(_LanguageCalibrated):
             )
             oof[te] = part.predict_proba([rows[i] for i in folded[te]])
         self.meta_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
-        self.meta_.fit(np.column_stack([_log_odds(oof), side[folded]]), y[folded])
+        self.meta_.fit(np.column_stack([log_odds(oof), side[folded]]), y[folded])
         self.classes_ = np.asarray(self.meta_.classes_)
         self.lang_calibrators_ = {}
         return self
@@ -217,7 +204,7 @@ class StackedClassifier(_LanguageCalibrated):
 
     def _stacked_proba(self, rows: list[tuple[str, str]], side: np.ndarray) -> np.ndarray:
         text = self.text_model_.predict_proba(rows)
-        return linear_proba(self.meta_, np.column_stack([_log_odds(text), side]))
+        return linear_proba(self.meta_, np.column_stack([log_odds(text), side]))
 
     def predict_proba_columns(self, rows: Sequence[tuple[str, str]], columns: Mapping[str, Any]) -> np.ndarray:
         """``predict_proba`` without a DataFrame: ``(text, lang)`` rows plus one array per side column.

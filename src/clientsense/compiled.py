@@ -130,6 +130,30 @@ def apply_temperature(proba: np.ndarray, t: float) -> np.ndarray:
     return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
+def temper_by_language(
+    proba: np.ndarray, rows: Sequence[tuple[str, str]], temperatures: Mapping[str, float]
+) -> np.ndarray:
+    """Apply each language's temperature to its rows of ``proba`` (in place; returned)."""
+    if temperatures:
+        langs = np.asarray([lang for _, lang in rows])
+        for lang, t in temperatures.items():
+            mask = langs == lang
+            if mask.any():
+                proba[mask] = apply_temperature(proba[mask], t)
+    return proba
+
+
+def side_matrix(columns: Any, available: Any, wanted: Sequence[str], n_rows: int, needs: str) -> np.ndarray:
+    """The ``wanted`` columns of ``columns`` (a DataFrame or a mapping of arrays) as a float matrix;
+    a ``ValueError`` starting with ``needs`` names those missing from ``available``."""
+    if not wanted:
+        return np.zeros((n_rows, 0))
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise ValueError(f"{needs} {missing}")
+    return np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in wanted])
+
+
 def log_odds(proba: np.ndarray) -> np.ndarray:
     p = np.clip(proba, 1e-6, 1 - 1e-6)
     return np.asarray(np.log(p) - np.log(1 - p))
@@ -158,22 +182,9 @@ class CompiledClassifier:
         rows = as_rows(rows)
         if not rows:
             return np.zeros((0, len(self.classes_)))
-        missing = [c for c in self.side_columns if c not in columns]
-        if missing:
-            raise ValueError(f"the model needs side columns {missing}")
-        side = (
-            np.column_stack([np.asarray(columns[c], dtype=np.float64) for c in self.side_columns])
-            if self.side_columns
-            else np.zeros((len(rows), 0))
-        )
+        side = side_matrix(columns, columns, self.side_columns, len(rows), "the model needs side columns")
         proba = self.meta.proba(np.column_stack([log_odds(self.text_proba(rows)), side]))
-        if self.temperatures:
-            langs = np.asarray([lang for _, lang in rows])
-            for lang, t in self.temperatures.items():
-                mask = langs == lang
-                if mask.any():
-                    proba[mask] = apply_temperature(proba[mask], t)
-        return proba
+        return temper_by_language(proba, rows, self.temperatures)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities of a DataFrame (or mapping) with ``text``, ``lang`` and the side columns."""
