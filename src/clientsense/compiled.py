@@ -50,7 +50,7 @@ class LinearModel:
     ``coef`` keeps its stored dtype (float16/32/64); products are taken in float64.
     """
 
-    coef: np.ndarray  # (n_classes or 1, n_features), column-major: a feature's weights side by side
+    coef: np.ndarray  # (n_classes or 1, n_features); column-major in compiled models
     intercept: np.ndarray  # (n_classes or 1,)
     multinomial: bool
 
@@ -69,7 +69,12 @@ class LinearModel:
         coef, intercept = getattr(model, "coef_", None), getattr(model, "intercept_", None)
         if not isinstance(coef, np.ndarray) or coef.ndim != 2 or not isinstance(intercept, np.ndarray):
             raise CompileError("the linear model has no dense coef_/intercept_")
-        return cls(np.asfortranarray(coef), np.asarray(intercept, dtype=np.float64), multinomial)
+        return cls(coef, np.asarray(intercept, dtype=np.float64), multinomial)  # the estimator's own array
+
+    def column_major(self) -> LinearModel:
+        """The same model with ``coef`` column-major (a feature's weights side by side: what the
+        row products gather, and what compresses best on disk)."""
+        return LinearModel(np.asfortranarray(self.coef), self.intercept, self.multinomial)
 
     @property
     def n_features(self) -> int:
@@ -241,8 +246,8 @@ class CompiledClassifier:
             char_idf=arrays["char_idf"],
             word_idf=arrays["word_idf"],
             text=LinearModel(
-                np.asfortranarray(arrays["text_coef"]), arrays["text_intercept"], bool(header["text_multinomial"])
-            ),
+                arrays["text_coef"], arrays["text_intercept"], bool(header["text_multinomial"])
+            ).column_major(),
             text_classes=np.asarray(header["text_classes"], dtype=object),
             meta=LinearModel(arrays["meta_coef"], arrays["meta_intercept"], bool(header["meta_multinomial"])),
             classes_=np.asarray(header["classes"], dtype=object),
@@ -281,9 +286,9 @@ def compile_stacked(model: Any) -> CompiledClassifier:
         spec=featurizer.spec(),
         char_idf=char_idf,
         word_idf=word_idf,
-        text=LinearModel.from_sklearn(text_model.model_),
+        text=LinearModel.from_sklearn(text_model.model_).column_major(),
         text_classes=np.asarray(text_model.classes_),
-        meta=LinearModel.from_sklearn(model.meta_),
+        meta=LinearModel.from_sklearn(model.meta_).column_major(),
         classes_=np.asarray(model.classes_),
         side_columns=tuple(model.side_columns),
         temperatures=temperatures,
