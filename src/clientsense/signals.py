@@ -14,6 +14,7 @@ repeats instead (``\\w{0,3}``, ``.{0,40}``, ``(?:\\w{1,15} ){0,3}``).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import tomllib
@@ -21,6 +22,8 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import ahocorasick
 
 from .clean import fold
 from .config import MAX_RAW_CHARS, SIGNALS
@@ -153,14 +156,29 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
-_GRAM = 3
-"""Length of the index keys of the literal gate."""
+_COMMON_LETTERS = frozenset("eaitonsrlоеаинтсрвлąęiăâîșț")
+
+
+def _char_share(ch: str) -> float:
+    """A rough share of ``ch`` among the characters of client messages (for choosing rare literals)."""
+    if ch.isspace():
+        return 0.16
+    if ch.isalpha():
+        return 0.07 if ch in _COMMON_LETTERS else 0.03
+    if ch.isdigit():
+        return 0.01
+    return 0.02 if ch in ".,'-?!:;" else 0.003
+
+
+def _rarity(lits: frozenset[str]) -> float:
+    """Minus the expected share of positions where one of ``lits`` starts (higher: rarer)."""
+    return -sum(math.prod(map(_char_share, lit)) for lit in lits)
 
 
 def _required_literals(pattern: str | Any) -> frozenset[str] | None:
     """Strings of which every match of ``pattern`` (a regex or its parse tree) contains at least
-    one, or ``None`` if no set with every string at least :data:`_GRAM` long can be proven (then
-    the pattern always runs).
+    one, or ``None`` if no such set can be proven (then the pattern always runs). Of the sets
+    that can be proven, the one that looks rarest in text (:func:`_rarity`).
 
     Read off the parsed expression: a run of literal characters is required; a group or a repeat
     of at least one passes on its content's set; an alternation requires one of its branches'
@@ -169,9 +187,6 @@ def _required_literals(pattern: str | Any) -> frozenset[str] | None:
     parsed = _sre_parse.parse(pattern) if isinstance(pattern, str) else pattern
     if parsed.state.flags & re.IGNORECASE:
         return None
-
-    def score(lits: frozenset[str]) -> tuple[bool, float]:  # long enough first, then rarest
-        return min(map(len, lits)) >= _GRAM, -sum(4.0 ** -len(x) for x in lits)
 
     def best(items: Any) -> frozenset[str] | None:
         found: list[frozenset[str]] = []
@@ -196,46 +211,92 @@ def _required_literals(pattern: str | Any) -> frozenset[str] | None:
                 sub = best(arg)
             if sub:
                 found.append(sub)
-        return max(found, key=score) if found else None
+        return max(found, key=_rarity) if found else None
 
-    lits = best(parsed)
-    return lits if lits and min(map(len, lits)) >= _GRAM else None
+    return best(parsed) or None
+
+
+def _reach(parsed: Any) -> tuple[int, int] | None:
+    """``(width, ahead)`` of a parse tree: the most characters a match consumes, and how far
+    past that its lookaheads may read (their widths, summed: a bound, not the exact figure);
+    ``None`` if either is unbounded."""
+    ahead = 0
+
+    def walk(items: Any) -> None:
+        nonlocal ahead
+        for op, arg in items:
+            if op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+                if arg[0] == 1:
+                    ahead += arg[1].getwidth()[1]
+                walk(arg[1])
+            elif op is _sre_constants.SUBPATTERN:
+                walk(arg[-1])
+            elif op is _sre_constants.BRANCH:
+                for branch in arg[1]:
+                    walk(branch)
+            elif op in _REPEATS:
+                walk(arg[2])
+            elif op is _sre_constants.GROUPREF_EXISTS:
+                walk(arg[1])
+                if arg[2] is not None:
+                    walk(arg[2])
+            elif op is getattr(_sre_constants, "ATOMIC_GROUP", None):
+                walk(arg)
+
+    width = parsed.getwidth()[1]
+    walk(parsed)
+    if width >= _sre_constants.MAXREPEAT or ahead >= _sre_constants.MAXREPEAT:
+        return None
+    return width, ahead
 
 
 class _Gated:
     """One language's patterns, compiled one by one behind a literal gate.
 
     A pattern is tried on a text only if one of its required literals occurs in it (found through
-    an index keyed by each literal's first :data:`_GRAM` characters). A pattern skipped that way
-    cannot match anywhere, so the hits are exactly those of the signal's alternation
+    one Aho-Corasick pass over the text finds every occurrence of every literal), and only over the stretch of text those occurrences allow: every match contains an
+    occurrence, so it starts at most ``width`` characters before the first one and at or before
+    the last one, and the engine reads no further than ``width + ahead`` past that start (see
+    :func:`_reach`). A search over that window finds exactly what a search over the whole text
+    finds, since lookbehinds and ``\\b`` still see the characters before it (``pos``/``endpos``
+    do not slice the string). So the hits are exactly those of the signal's alternation
     (:func:`_compile`): at each position the earliest match wins, ties going to the pattern
-    tried first. Patterns never match the empty string (checked at load), so no empty-match rules apply.
+    tried first. Patterns never match the empty string (checked at load), so no empty-match
+    rules apply.
     """
 
     def __init__(self, by_signal: dict[str, list[str]]) -> None:
         self.signals: list[tuple[str, tuple[int, ...]]] = []
         self.sources: list[str] = []
         self.patterns: list[re.Pattern[str] | None] = []  # compiled at first use (see _pattern)
+        self.reach: list[tuple[int, int] | None] = []
         always: list[int] = []
-        index: dict[str, list[tuple[int, str]]] = {}
+        owners: dict[str, list[int]] = {}  # literal -> the patterns requiring it (one of a set)
         for sig in SIGNALS:
             ids = []
             for pat, _, tree in _tried_order(by_signal.get(sig) or []):
                 pid = len(self.patterns)
                 self.sources.append(pat)
                 self.patterns.append(None)
+                self.reach.append(_reach(tree))
                 ids.append(pid)
                 lits = _required_literals(tree)
                 if lits is None:
                     always.append(pid)
-                else:
-                    for lit in sorted(lits):
-                        index.setdefault(lit[:_GRAM], []).append((pid, lit))
+                    continue
+                for lit in sorted(lits):
+                    owners.setdefault(lit, []).append(pid)
             if ids:
                 self.signals.append((sig, tuple(ids)))
         self.always = frozenset(always)
-        self.index = {k: tuple(v) for k, v in index.items()}
-        self.keys = frozenset(self.index)
+        # one automaton finds every occurrence of every literal in one pass over the text
+        self.literals = tuple(owners)
+        self.owners = tuple(tuple(owners[lit]) for lit in self.literals)
+        self.automaton = ahocorasick.Automaton()
+        for k, lit in enumerate(self.literals):
+            self.automaton.add_word(lit, k)
+        if self.literals:
+            self.automaton.make_automaton()
 
     def _pattern(self, pid: int) -> re.Pattern[str]:
         """Pattern ``pid``, compiled the first time a text may match it: a first message then pays
@@ -246,26 +307,52 @@ class _Gated:
             rx = self.patterns[pid] = re.compile(self.sources[pid])
         return rx
 
-    def candidates(self, view: str) -> set[int]:
-        """Ids of the patterns that may match ``view``."""
-        possible = set(self.always)
-        index = self.index
-        for gram in self.keys.intersection([view[i : i + _GRAM] for i in range(len(view) - _GRAM + 1)]):
-            for pid, lit in index[gram]:
-                if pid not in possible and lit in view:
-                    possible.add(pid)
-        return possible
+    def candidates(self, view: str) -> dict[int, tuple[int, int]]:
+        """The patterns that may match ``view``, each with the ``(pos, endpos)`` window to search."""
+        ends: dict[int, list[int]] = {}  # literal -> [first, last] end index of its occurrences
+        if self.literals:
+            for end, k in self.automaton.iter(view):  # ordered by end index
+                seen = ends.get(k)
+                if seen is None:
+                    ends[k] = [end, end]
+                else:
+                    seen[1] = end
+        spans: dict[int, list[int]] = {}  # pattern -> [first, last] start of its literals
+        literals, owners = self.literals, self.owners
+        for k, (first_end, last_end) in ends.items():
+            back = len(literals[k]) - 1
+            first, last = first_end - back, last_end - back
+            for pid in owners[k]:
+                seen = spans.get(pid)
+                if seen is None:
+                    spans[pid] = [first, last]
+                else:
+                    if first < seen[0]:
+                        seen[0] = first
+                    if last > seen[1]:
+                        seen[1] = last
+        n = len(view)
+        out = dict.fromkeys(self.always, (0, n))
+        for pid, (first, last) in spans.items():
+            reach = self.reach[pid]
+            if reach is None:
+                out[pid] = (0, n)
+            else:
+                width, ahead = reach
+                out[pid] = (max(first - width, 0), min(last + width + ahead + 2, n))
+        return out
 
     def finditer(self, view: str) -> Iterator[tuple[str, int, int]]:
         """``(signal, start, end)`` of each signal's non-overlapping matches, at most
         :data:`MAX_SPANS_PER_SIGNAL` per signal."""
-        possible = self.candidates(view)
+        windows = self.candidates(view)
         for sig, ids in self.signals:
-            tried = [self._pattern(i) for i in ids if i in possible]
+            tried = [(self._pattern(i), windows[i]) for i in ids if i in windows]
             if not tried:
                 continue
             if len(tried) == 1:
-                matches: Iterator[re.Match[str]] = tried[0].finditer(view)
+                rx, (lo, hi) = tried[0]
+                matches: Iterator[re.Match[str]] = rx.finditer(view, lo, hi)
             else:
                 matches = _alternation(tried, view)
             for n, m in enumerate(matches, 1):
@@ -274,8 +361,9 @@ class _Gated:
                     break
 
 
-def _alternation(patterns: list[re.Pattern[str]], view: str) -> Iterator[re.Match[str]]:
-    """``finditer`` of the alternation of ``patterns`` (none of which matches the empty string).
+def _alternation(patterns: list[tuple[re.Pattern[str], tuple[int, int]]], view: str) -> Iterator[re.Match[str]]:
+    """``finditer`` of the alternation of ``patterns`` (none of which matches the empty string),
+    each searched within its ``(pos, endpos)`` window (see :class:`_Gated`).
 
     Each pattern's next match is kept: ``search(view, pos)`` is the leftmost match starting at or
     after ``pos`` (the whole string stays visible to lookarounds), so a kept match that starts at
@@ -283,7 +371,7 @@ def _alternation(patterns: list[re.Pattern[str]], view: str) -> Iterator[re.Matc
     left has none further on. Only the patterns whose kept match overlaps the yielded one are
     searched again.
     """
-    pending = [rx.search(view) for rx in patterns]
+    pending = [rx.search(view, lo, hi) for rx, (lo, hi) in patterns]
     while True:
         best: re.Match[str] | None = None
         for m in pending:
@@ -295,7 +383,8 @@ def _alternation(patterns: list[re.Pattern[str]], view: str) -> Iterator[re.Matc
         pos = best.end()
         for i, m in enumerate(pending):
             if m is not None and m.start() < pos:
-                pending[i] = patterns[i].search(view, pos)
+                rx, (lo, hi) = patterns[i]
+                pending[i] = rx.search(view, max(pos, lo), hi)
 
 
 class _Rules(dict[str, _Gated]):
