@@ -206,6 +206,25 @@ def test_hashing_equals_scikit_learns_vectorizers(docs: list[list[str]], lo: int
         assert char_wb_ngrams(w, (lo, hi)) == char.build_analyzer()(w)
 
 
+def test_full_hashing_tables_keep_their_entries_and_results_stay_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the table bound nothing is cleared or added; new units are hashed on each use."""
+    import clientsense.textfeatures as tf
+
+    docs = [[f"w{i}", f"x{i % 3}", "shared"] for i in range(40)]
+    n = 2**12
+    want_char, want_word = hashed_char_counts(docs, (2, 4), n).tocsr(), hashed_word_counts(docs, n).tocsr()
+    monkeypatch.setattr(tf, "_UNIT_TABLE_MAX", 5)
+    monkeypatch.setattr(tf, "_unit_tables", {})
+    monkeypatch.setattr(tf, "_gram_tables", {})
+    for _ in range(2):
+        assert (hashed_char_counts(docs, (2, 4), n).tocsr() != want_char).nnz == 0
+        assert (hashed_word_counts(docs, n).tocsr() != want_word).nnz == 0
+    (chars,) = tf._unit_tables.values()
+    (grams,) = tf._gram_tables.values()
+    assert list(chars) == ["w0", "x0", "shared", "w1", "x1"]  # the first units met, kept
+    assert len(grams) == 5 and "shared" in grams
+
+
 def test_tfidf_and_row_normalisation_equal_scikit_learns() -> None:
     rng = np.random.default_rng(0)
     dense_counts = np.ceil(sp.random(20, 64, density=0.2, random_state=1).toarray() * 5)

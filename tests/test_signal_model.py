@@ -204,3 +204,31 @@ def test_fast_features_equal_the_reference_hashing_vectorizers() -> None:
         assert fast.shape == ref.shape
         assert abs(fast - ref).max() < 1e-6
         assert (fast != 0).nnz == (ref != 0).nnz
+
+
+def test_detect_scores_only_the_thresholded_signals_and_agrees_with_the_full_scores() -> None:
+    model = SignalModel.load(models_dir() / SIGNAL_MODEL_FILE)
+    rows = [
+        ("You are clowns. I will not pay the second invoice; this is the third time I write.", "en"),
+        ("Can you also redo the logo and the flyer while you are at it?", "en"),
+        ("Вы идиоты, платить не буду.", "ru"),
+        ("", "en"),
+    ]
+    full = model.best_clauses(rows)
+    want = []
+    for (text, _), (score, rs, arg) in zip(rows, full, strict=True):
+        hits = []
+        for j, sig in enumerate(model.signals):
+            t = model.thresholds.get(sig)
+            if t is not None and rs and score[j] >= t:
+                a, b = rs[int(arg[j])]
+                hits.append(Signal(sig, Span(a, b, text[a:b]), source="model"))
+        want.append(tuple(hits))
+    assert model.detect(rows) == want
+    assert set(model._dense) == {
+        tuple(range(len(model.signals))),
+        tuple(sorted(SIGNALS.index(s) for s in model.thresholds)),
+    }
+    # a model without thresholds scores nothing
+    silent = SignalModel(model.n_features, model.signals, model.coef, model.intercept, {})
+    assert silent.detect(rows) == [(), (), (), ()] and not silent._dense

@@ -113,11 +113,13 @@ class SignalModel:
     coef: sp.csr_matrix | None = None  # (n_features, n_signals), float32
     intercept: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     thresholds: dict[str, float] = field(default_factory=dict)
-    _dense: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
+    _dense: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
-        state["_dense"] = None  # stored sparse (small on disk), used dense (fast product)
+        state["_dense"] = {}  # stored sparse (small on disk), used dense (fast product)
         return state
 
     def save(self, path: Path) -> Path:
@@ -154,21 +156,23 @@ class SignalModel:
             raise CompileError(f"{path}: the intercepts do not match the {len(signals)} signals")
         return cls(n, signals, coef, intercept, {str(k): float(v) for k, v in header["thresholds"].items()})
 
-    def _weights(self) -> tuple[np.ndarray, np.ndarray]:
-        """The weights of the features with any, as a dense float32 block (plus one row of zeros
-        for all the others), and each feature's row in that block: about half the hashed
-        features have no weight, so this holds half the memory of the full dense matrix."""
-        if self._dense is None:
+    def _weights(self, cols: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The weights of signals ``cols`` for the features with any, as a dense float32 block
+        (plus one row of zeros for all the others), and each feature's row in that block: about
+        half the hashed features have no weight, so this holds half the memory of the full
+        dense matrix (less for a few signals)."""
+        dense = self._dense.get(cols)
+        if dense is None:
             if self.coef is None:
                 raise RuntimeError("SignalModel is not fitted")
-            coef = sp.csr_matrix(self.coef)
+            coef = sp.csc_matrix(self.coef)[:, list(cols)].tocsr()
             used = np.flatnonzero(np.diff(coef.indptr) > 0)
             row_of = np.full(coef.shape[0], len(used), dtype=np.int32)
             row_of[used] = np.arange(len(used), dtype=np.int32)
-            block = np.zeros((len(used) + 1, coef.shape[1]), dtype=np.float32)
+            block = np.zeros((len(used) + 1, len(cols)), dtype=np.float32)
             block[:-1] = coef[used].toarray()
-            self._dense = (block, row_of)
-        return self._dense
+            dense = self._dense[cols] = (block, row_of)
+        return dense
 
     def features(self, pieces: Sequence[str], langs: Sequence[str]) -> Rows:
         """Float32 unit-length rows of hashed clause features (``.tocsr()`` for a scipy matrix)."""
@@ -187,27 +191,31 @@ class SignalModel:
         data *= np.repeat(np.float32(1.0) / norms, np.diff(X.indptr))
         return Rows(data, X.indices, X.indptr, X.shape)
 
-    def clause_scores(self, pieces: Sequence[str], langs: Sequence[str]) -> np.ndarray:
-        """Probabilities (clauses × signals)."""
-        weights, row_of = self._weights()
+    def clause_scores(
+        self, pieces: Sequence[str], langs: Sequence[str], cols: tuple[int, ...] | None = None
+    ) -> np.ndarray:
+        """Probabilities (clauses × signals), or × the signals ``cols`` (indices into ``signals``)."""
+        cols = tuple(range(len(self.signals))) if cols is None else cols
+        weights, row_of = self._weights(cols)
         if not pieces:
-            return np.zeros((0, len(self.signals)), dtype=np.float32)
+            return np.zeros((0, len(cols)), dtype=np.float32)
         X = self.features(pieces, langs)
         compact = Rows(X.data, row_of[X.indices], X.indptr, (X.shape[0], len(weights)))
-        z = row_products(compact, weights, np.float32) + self.intercept
+        z = row_products(compact, weights, np.float32) + self.intercept[list(cols)]
         return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
 
     def best_clauses(
-        self, rows: Sequence[tuple[str, str]]
+        self, rows: Sequence[tuple[str, str]], cols: tuple[int, ...] | None = None
     ) -> list[tuple[np.ndarray, list[tuple[int, int]], np.ndarray]]:
-        """For each ``(text, lang)`` row: message scores (max over clauses), clause ranges, argmax clause per signal."""
+        """For each ``(text, lang)`` row: message scores (max over clauses), clause ranges, argmax
+        clause per signal (of every signal, or of the signals ``cols``)."""
         ranges = [clauses(text) for text, _ in rows]
         pieces = [text[a:b] for (text, _), rs in zip(rows, ranges, strict=True) for a, b in rs]
         langs = [lang for (_, lang), rs in zip(rows, ranges, strict=True) for _ in rs]
-        P = self.clause_scores(pieces, langs)
+        P = self.clause_scores(pieces, langs, cols)
         out = []
         i = 0
-        k = len(self.signals)
+        k = P.shape[1]
         for rs in ranges:
             block = P[i : i + len(rs)]
             i += len(rs)
@@ -218,14 +226,18 @@ class SignalModel:
         return out
 
     def detect(self, rows: Sequence[tuple[str, str]]) -> list[tuple[Signal, ...]]:
-        """Signals whose best clause reaches the threshold, one per id, spanning that clause."""
+        """Signals whose best clause reaches the threshold, one per id, spanning that clause.
+        Only the signals with a threshold are scored."""
+        active = [(j, sig, t) for j, sig in enumerate(self.signals) if (t := self.thresholds.get(sig)) is not None]
+        if not active:
+            return [() for _ in rows]
         found = []
-        for (text, _), (score, rs, arg) in zip(rows, self.best_clauses(rows), strict=True):
+        best = self.best_clauses(rows, tuple(j for j, _, _ in active))
+        for (text, _), (score, rs, arg) in zip(rows, best, strict=True):
             hits = []
-            for j, sig in enumerate(self.signals):
-                t = self.thresholds.get(sig)
-                if t is not None and rs and score[j] >= t:
-                    a, b = rs[int(arg[j])]
+            for c, (_, sig, t) in enumerate(active):
+                if rs and score[c] >= t:
+                    a, b = rs[int(arg[c])]
                     hits.append(Signal(sig, Span(a, b, text[a:b]), source="model"))
             found.append(tuple(hits))
         return found

@@ -241,7 +241,10 @@ def char_wb_ngrams(word: str, ngram_range: tuple[int, int]) -> list[str]:
 
 
 _UNIT_TABLE_MAX = 1 << 16
-"""Distinct words (character block) or word n-grams (word block) remembered per hashing setup."""
+"""Distinct words (character block) or word n-grams (word block) remembered per hashing setup.
+A full table keeps what it holds (the units met first, which in a stream of messages are mostly
+the frequent ones) and hashes anything new on each use: clearing it instead made a stream with
+more distinct units than this rehash nearly everything."""
 _unit_tables: dict[tuple[Any, ...], dict[str, bytes]] = {}
 _gram_tables: dict[int, dict[str, int]] = {}
 
@@ -273,9 +276,8 @@ def _hashed_units(
                 hit = table.get(u)
                 if hit is None:
                     hit = np.asarray(unit_indices(u), dtype=np.int32).tobytes()
-                    if len(table) >= _UNIT_TABLE_MAX:
-                        table.clear()
-                    table[u] = hit
+                    if len(table) < _UNIT_TABLE_MAX:
+                        table[u] = hit
                 found[u] = hit
     parts: list[bytes] = []
     sizes = np.zeros(len(docs) + 1, dtype=np.int64)
@@ -291,15 +293,15 @@ def hashed_word_counts(docs: Iterable[Sequence[str]], n_features: int) -> Rows:
     """``HashingVectorizer(analyzer=<identity>, n_features, alternate_sign=False, norm=None)
     .transform(docs)``: each given n-gram is one feature."""
     table = _gram_tables.setdefault(n_features, {})  # each distinct n-gram hashed once
-    if len(table) > _UNIT_TABLE_MAX:
-        table.clear()
     indices: list[int] = []
     indptr = [0]
     for grams in docs:
         for g in grams:
             i = table.get(g)
             if i is None:
-                i = table[g] = feature_index(g, n_features)
+                i = feature_index(g, n_features)
+                if len(table) < _UNIT_TABLE_MAX:
+                    table[g] = i
             indices.append(i)
         indptr.append(len(indices))
     return canonical_counts(np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64), n_features)
