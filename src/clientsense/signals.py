@@ -253,11 +253,11 @@ def _reach(parsed: Any) -> tuple[int, int] | None:
 class _Gated:
     """One language's patterns, compiled one by one behind a literal gate.
 
-    A pattern is tried on a text only if one of its required literals occurs in it (found through
-    one Aho-Corasick pass over the text finds every occurrence of every literal), and only over the stretch of text those occurrences allow: every match contains an
-    occurrence, so it starts at most ``width`` characters before the first one and at or before
-    the last one, and the engine reads no further than ``width + ahead`` past that start (see
-    :func:`_reach`). A search over that window finds exactly what a search over the whole text
+    A pattern is tried on a text only if one of its required literals occurs in it (one
+    Aho-Corasick pass over the text finds every occurrence of every literal), and only over the
+    stretch of text those occurrences allow: every match contains an occurrence, so it starts at
+    most ``width`` characters before the first one and at or before the last one, and the engine
+    reads no further than ``width + ahead`` past that start (see :func:`_reach`). A search over that window finds exactly what a search over the whole text
     finds, since lookbehinds and ``\\b`` still see the characters before it (``pos``/``endpos``
     do not slice the string). So the hits are exactly those of the signal's alternation
     (:func:`_compile`): at each position the earliest match wins, ties going to the pattern
