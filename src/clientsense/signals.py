@@ -57,32 +57,40 @@ def _view(text: str) -> str:
     return _WS_RE.sub(" ", folded)
 
 
+def _subtrees(op: Any, arg: Any) -> list[Any]:
+    """The parse trees nested in one parse-tree item (its group, branches, repeated or asserted
+    part, conditional arms); none for a leaf."""
+    if op in _REPEATS:
+        return [arg[2]]
+    if op is _sre_constants.SUBPATTERN:
+        return [arg[-1]]
+    if op is _sre_constants.BRANCH:
+        return list(arg[1])
+    if op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+        return [arg[1]]
+    if op is _sre_constants.GROUPREF_EXISTS:
+        return [arg[1]] if arg[2] is None else [arg[1], arg[2]]
+    if op is getattr(_sre_constants, "ATOMIC_GROUP", None):
+        return [arg]
+    return []
+
+
 def _check_bounded(pattern: str) -> None:
     """Raise ``ValueError`` if ``pattern`` has an unbounded or dangerously nested repeat."""
     unbounded = _sre_constants.MAXREPEAT
 
     def walk(items: Any, outer: int) -> None:
         for op, arg in items:
+            inner = outer
             if op in _REPEATS:
-                _lo, hi, sub = arg
+                hi = arg[1]
                 if hi == unbounded:
                     raise ValueError("unbounded quantifier (*, +, {n,}); use a bounded {m,n}")
                 if outer > 1 and outer * max(hi, 1) > _MAX_NESTED_BOUND:
                     raise ValueError("nested repeats allow too many steps; tighten the bounds")
-                walk(sub, outer * max(hi, 1))
-            elif op is _sre_constants.SUBPATTERN:
-                walk(arg[-1], outer)
-            elif op is _sre_constants.BRANCH:
-                for branch in arg[1]:
-                    walk(branch, outer)
-            elif op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
-                walk(arg[1], outer)
-            elif op is _sre_constants.GROUPREF_EXISTS:
-                walk(arg[1], outer)
-                if arg[2] is not None:
-                    walk(arg[2], outer)
-            elif op is getattr(_sre_constants, "ATOMIC_GROUP", None):
-                walk(arg, outer)
+                inner = outer * max(hi, 1)
+            for sub in _subtrees(op, arg):
+                walk(sub, inner)
 
     walk(_sre_parse.parse(pattern), 1)
 
@@ -225,23 +233,10 @@ def _reach(parsed: Any) -> tuple[int, int] | None:
     def walk(items: Any) -> None:
         nonlocal ahead
         for op, arg in items:
-            if op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
-                if arg[0] == 1:
-                    ahead += arg[1].getwidth()[1]
-                walk(arg[1])
-            elif op is _sre_constants.SUBPATTERN:
-                walk(arg[-1])
-            elif op is _sre_constants.BRANCH:
-                for branch in arg[1]:
-                    walk(branch)
-            elif op in _REPEATS:
-                walk(arg[2])
-            elif op is _sre_constants.GROUPREF_EXISTS:
-                walk(arg[1])
-                if arg[2] is not None:
-                    walk(arg[2])
-            elif op is getattr(_sre_constants, "ATOMIC_GROUP", None):
-                walk(arg)
+            if op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT) and arg[0] == 1:
+                ahead += arg[1].getwidth()[1]
+            for sub in _subtrees(op, arg):
+                walk(sub)
 
     width = parsed.getwidth()[1]
     walk(parsed)
