@@ -142,16 +142,16 @@ def test_hstack_equals_scipy_hstack(seed: int) -> None:
     """The featurizer's one-construction stacking gives scipy's hstack exactly (entries, order, type)."""
     import scipy.sparse as sp
 
-    from clientsense.features import _hstack_csr
+    from clientsense.textfeatures import hstack_csr
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 8))
     blocks = [sp.random(n, int(w), density=0.3, format="csr", random_state=seed + i) for i, w in enumerate((50, 1, 9))]
     blocks[1] = sp.csr_matrix((n, 1))  # a block with no entries at all
-    ours, ref = _hstack_csr(blocks), sp.hstack(blocks, format="csr")
+    ours, ref = hstack_csr(blocks), sp.hstack(blocks, format="csr")
     assert type(ours) is type(ref) and ours.shape == ref.shape and ours.dtype == ref.dtype
     np.testing.assert_array_equal(ours.indptr, ref.indptr)
     np.testing.assert_array_equal(ours.indices, ref.indices)
     np.testing.assert_array_equal(ours.data, ref.data)
     as32 = [b.astype(np.float32) for b in blocks]  # other dtypes go to scipy
-    assert (_hstack_csr(as32) != sp.hstack(as32, format="csr")).nnz == 0
+    assert (hstack_csr(as32) != sp.hstack(as32, format="csr")).nnz == 0

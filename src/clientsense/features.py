@@ -52,8 +52,6 @@ __all__ = [
     "tone_proba_arrays",
 ]
 
-_hstack_csr = hstack_csr
-
 
 def text_input_tags(tags: Any) -> Any:
     """scikit-learn (≥ 1.6) tags of an estimator over texts: strings or ``(text, lang)`` rows, not numbers."""
