@@ -8,10 +8,10 @@ features of the client-type model.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -34,6 +34,8 @@ from .results import Analysis, LanguageResult, Signal
 from .signal_model import LEGACY_SIGNAL_MODEL_FILE, SIGNAL_MODEL_FILE, SignalModel, combine
 from .signals import SignalExtractor
 from .textfeatures import signal_flag_arrays, tone_proba_arrays
+
+_M = TypeVar("_M")
 
 
 class Analyzer:
@@ -100,23 +102,24 @@ class Analyzer:
                 return compile_stacked(model)
             except CompileError as exc:
                 raise ArtifactError(f"{self.models_path / legacy}: {exc}") from exc
-        path = verify_file(self.models_path, name)
-        try:
-            return load_classifier(path)
-        except (CompileError, KeyError, TypeError, ValueError) as exc:
-            raise ArtifactError(f"{path} does not hold a clientsense classifier: {exc}") from exc
+        return self._read_arrays(name, load_classifier, "classifier")
 
     def _signal_model(self) -> SignalModel | None:
         if is_listed(self.models_path, SIGNAL_MODEL_FILE):
-            path = verify_file(self.models_path, SIGNAL_MODEL_FILE)
-            try:
-                return SignalModel.load(path)
-            except (CompileError, KeyError, TypeError, ValueError) as exc:
-                raise ArtifactError(f"{path} does not hold a clientsense signal model: {exc}") from exc
+            return self._read_arrays(SIGNAL_MODEL_FILE, SignalModel.load, "signal model")
         if is_listed(self.models_path, LEGACY_SIGNAL_MODEL_FILE):
             model: SignalModel = self._unpickle(LEGACY_SIGNAL_MODEL_FILE, SignalModel)
             return model
         return None
+
+    def _read_arrays(self, name: str, load: Callable[[Path], _M], what: str) -> _M:
+        """Array file ``name``, checked against the manifest, read by ``load``; a file that does
+        not hold what ``load`` expects is an :class:`ArtifactError`."""
+        path = verify_file(self.models_path, name)
+        try:
+            return load(path)
+        except (CompileError, KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"{path} does not hold a clientsense {what}: {exc}") from exc
 
     def _unpickle(self, name: str, kind: type) -> Any:
         import joblib
