@@ -225,6 +225,10 @@ def main() -> None:
 
     cold = cold_start(all_texts[0])
     print(f"cold start {cold}", flush=True)
+    first_by_lang = {
+        lg: cold_start(next(m.text for m in msgs if m.lang == lg))[2] for lg in sorted({m.lang for m in msgs})
+    }
+    print(f"first message by language {first_by_lang}", flush=True)
     rss = steady_rss_mb(cycle_to(msgs, 2048))
     print(f"steady RSS {rss:.0f} MB", flush=True)
 
@@ -288,7 +292,9 @@ def main() -> None:
     ]
     other = [
         f"cold start split (median of 3 fresh processes): import {cold[0]:.2f} s, model load {cold[1]:.2f} s, "
-        f"first message {cold[2]:.2f} s.",
+        f"first message {cold[2]:.2f} s. First message by language (its tokenizer built): "
+        + ", ".join(f"{lg} {s:.2f} s" for lg, s in first_by_lang.items())
+        + ".",
         "Models on disk: " + ", ".join(f"{k} {v:.1f} MB" for k, v in sorted(sizes.items())) + ".",
     ]
     machine = (

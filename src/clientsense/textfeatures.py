@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from .clean import _CharTable, fold
 from .config import LANGUAGES
+from .tokenizers import tokenizer_for
 
 _EMOJI_RE = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 _WORD_RE = re.compile(r"\w+")
@@ -131,17 +132,6 @@ def row_sums(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     if filled.any():
         out[filled] = np.add.reduceat(values, indptr[:-1][filled], axis=0)
     return out
-
-
-@lru_cache(maxsize=128)  # > the detector's 55 languages: a tokenizer can take seconds to build
-def tokenizer_for(lang: str) -> Any:
-    """A cached ``spacy.blank(lang).tokenizer``; ``xx`` (multi-language) when ``lang`` is unknown."""
-    import spacy
-
-    try:
-        return spacy.blank(lang).tokenizer
-    except Exception:  # spaCy has no such language (or it needs an extra package)
-        return spacy.blank("xx").tokenizer
 
 
 @lru_cache(maxsize=1)
