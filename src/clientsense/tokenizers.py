@@ -1,4 +1,4 @@
-"""Stage 4's tokenizers: ``spacy.blank(lang).tokenizer``, with French built in a tenth of a second.
+"""Stage 4's tokenizers: ``spacy.blank(lang).tokenizer``, with French built in about 0.2 s instead of 2.4 s.
 
 Importing ``spacy.lang.fr`` takes about 2.3 s: it compiles ``TOKEN_MATCH``, one 1.4 MB regular
 expression of about 250 alternatives that each spell out the whole Unicode letter class. A
