@@ -226,7 +226,7 @@ def main() -> None:
     cold = cold_start(all_texts[0])
     print(f"cold start {cold}", flush=True)
     first_by_lang = {
-        lg: cold_start(next(m.text for m in msgs if m.lang == lg))[2] for lg in sorted({m.lang for m in msgs})
+        lg: cold_start(next(m.text for m in msgs if m.lang == lg))[2] for lg in sorted({m.lang for m in msgs} - {"?"})
     }
     print(f"first message by language {first_by_lang}", flush=True)
     rss = steady_rss_mb(cycle_to(msgs, 2048))
