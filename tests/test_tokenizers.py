@@ -15,7 +15,7 @@ from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, NORM, ORTH
 
 from clientsense import tokenizers
 from clientsense.textfeatures import tokenize
-from clientsense.tokenizers import SPEC_DIR, AlternativesMatch, TokenizerSpec, tokenizer_for
+from clientsense.tokenizers import SPEC_DIR, AlternativesMatch, TokenizerSpec, clear_tokenizers, tokenizer_for
 
 ATTRS = [IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH, NORM]
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
@@ -37,7 +37,7 @@ def reference() -> object:
 
 @pytest.fixture(scope="module")
 def fast() -> object:
-    tokenizer_for.cache_clear()
+    clear_tokenizers()
     return tokenizer_for("fr")
 
 
@@ -96,14 +96,14 @@ def test_a_spec_for_another_spacy_or_a_changed_pattern_is_not_used(
     # tokenizer_for then falls back to spacy.blank
     (tmp_path / "fr.msgpack").write_bytes(old.to_bytes())
     monkeypatch.setattr(tokenizers, "SPEC_DIR", tmp_path)
-    tokenizer_for.cache_clear()
+    clear_tokenizers()
     try:
         tok = tokenizer_for("fr")
         assert not isinstance(tok.token_match, AlternativesMatch)
         assert _split(tok, TRICKY[0]) == _split(reference, TRICKY[0])
         assert tokenize(TRICKY[1], "fr")
     finally:
-        tokenizer_for.cache_clear()
+        clear_tokenizers()
 
 
 def test_the_shipped_spec_is_what_the_installed_spacy_gives() -> None:
@@ -116,3 +116,24 @@ def test_the_shipped_spec_is_what_the_installed_spacy_gives() -> None:
 def test_other_languages_and_unknown_codes_still_come_from_spacy() -> None:
     assert tokenizer_for("en").token_match is None or not isinstance(tokenizer_for("en").token_match, AlternativesMatch)
     assert [t.text for t in tokenizer_for("zz-unknown")("a b")] == ["a", "b"]
+
+
+def test_a_tokenizer_whose_vocabulary_outgrows_the_cap_is_rebuilt_with_the_same_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tokenizers, "TOKENIZER_MAX_LEXEMES", 1000)
+    clear_tokenizers()
+    try:
+        first = tokenizer_for("en")
+        before = tokenize("Order #A1 from 3 March: still not here!", "en")
+        rebuilds = 0
+        for i in range(600):  # novel tokens: order numbers, as real mail has
+            tokenize(f"order {i * 7919} and ref X{i}Y{i * 13} arrived broken", "en")
+            tok = tokenizer_for("en")
+            rebuilds += tok is not first
+            first = tok
+            assert len(tok.vocab) <= 1000 + 50
+        assert rebuilds >= 1
+        assert tokenize("Order #A1 from 3 March: still not here!", "en") == before
+    finally:
+        clear_tokenizers()

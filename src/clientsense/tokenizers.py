@@ -17,11 +17,12 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AlternativesMatch", "TokenizerSpec", "tokenizer_for", "write_spec"]
+from .config import TOKENIZER_MAX_LEXEMES
+
+__all__ = ["AlternativesMatch", "TokenizerSpec", "clear_tokenizers", "tokenizer_for", "write_spec"]
 
 SPEC_DIR = Path(__file__).parent / "tokenizer_data"
 _CLASS_RE = re.compile(r"\[(?:\\.|[^\]\\])*\]")  # a character class, [...] (no nested sets)
@@ -216,10 +217,10 @@ def _spec_tokenizer(lang: str) -> Any | None:
         return None
 
 
-@lru_cache(maxsize=128)  # > the detector's 55 languages: a tokenizer can take seconds to build
-def tokenizer_for(lang: str) -> Any:
-    """A cached tokenizer that splits as ``spacy.blank(lang).tokenizer`` does (French from its
-    spec file when it fits the installed spaCy); ``xx`` (multi-language) when spaCy has no ``lang``."""
+_TOKENIZERS: dict[str, Any] = {}
+
+
+def _build(lang: str) -> Any:
     tokenizer = _spec_tokenizer(lang)
     if tokenizer is not None:
         return tokenizer
@@ -229,6 +230,22 @@ def tokenizer_for(lang: str) -> Any:
         return spacy.blank(lang).tokenizer
     except Exception:  # spaCy has no such language (or it needs an extra package)
         return spacy.blank("xx").tokenizer
+
+
+def tokenizer_for(lang: str) -> Any:
+    """A cached tokenizer that splits as ``spacy.blank(lang).tokenizer`` does (French from its
+    spec file when it fits the installed spaCy); ``xx`` (multi-language) when spaCy has no ``lang``.
+    It is built anew once its vocabulary outgrows ``config.TOKENIZER_MAX_LEXEMES`` (bounded memory
+    on endless streams; the tokens do not depend on what the tokenizer has seen)."""
+    tokenizer = _TOKENIZERS.get(lang)
+    if tokenizer is None or len(tokenizer.vocab) > TOKENIZER_MAX_LEXEMES:
+        tokenizer = _TOKENIZERS[lang] = _build(lang)
+    return tokenizer
+
+
+def clear_tokenizers() -> None:
+    """Forget every built tokenizer (the next use builds it again)."""
+    _TOKENIZERS.clear()
 
 
 def write_spec(lang: str, directory: Path = SPEC_DIR) -> Path:
