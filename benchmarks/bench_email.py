@@ -44,8 +44,15 @@ def corpus() -> list[tuple[str, str]]:
     return out
 
 
-def make_message(i: int, lang: str, text: str, rng: random.Random) -> bytes:
-    """One 2–5 KB message: the client's text on top, quoted history and a signature below, plain + HTML."""
+def make_message(i: int, lang: str, text: str, rng: random.Random, codes: int = 0) -> bytes:
+    """One 2–5 KB message: the client's text on top, quoted history and a signature below, plain + HTML.
+    ``codes`` random reference codes (order, tracking and ticket numbers) follow the text: tokens
+    never seen before, as real mail carries."""
+    if codes:
+        refs = " ".join(
+            f"#{rng.randrange(10**8, 10**9)}" if k % 2 else f"TR{rng.randrange(10**10):010d}" for k in range(codes)
+        )
+        text = f"{text}\nRefs: {refs}"
     target = rng.randint(2000, 5000)
     charset = CHARSETS.get(lang, "utf-8")
     try:
@@ -79,7 +86,9 @@ def make_message(i: int, lang: str, text: str, rng: random.Random) -> bytes:
     return msg.encode("ascii")
 
 
-def write_mbox(path: Path, n: int | None = None, size_mb: int | None = None, seed: int = 0) -> tuple[int, int]:
+def write_mbox(
+    path: Path, n: int | None = None, size_mb: int | None = None, seed: int = 0, codes: int = 0
+) -> tuple[int, int]:
     """Write an mbox of ``n`` messages (or of about ``size_mb`` MB, cycling 3,000 distinct ones); (messages, bytes)."""
     rng = random.Random(seed)
     texts = corpus()
@@ -91,7 +100,7 @@ def write_mbox(path: Path, n: int | None = None, size_mb: int | None = None, see
             if (n is not None and i >= n) or (size_mb is not None and size >= limit):
                 break
             if n is not None or len(pool) < 3000:
-                msg = make_message(i, lang, text, rng)
+                msg = make_message(i, lang, text, rng, codes)
                 if n is None:
                     pool.append(msg)
             else:
@@ -157,6 +166,50 @@ for rec in read_export(path):
         samples.append((n, rss()))
 print(n, time.perf_counter() - t, rss('VmHWM:'), samples)  # VmHWM: this process's own peak (ru_maxrss keeps the parent's)
 """
+
+
+_SCORE_RSS_CHILD = """
+import sys, time
+import clientsense
+from clientsense.readers import read_export
+def rss(field='VmRSS:'):
+    for line in open('/proc/self/status'):
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+path, total = sys.argv[1], int(sys.argv[2])
+analyzer = clientsense.default_analyzer()
+samples, step, n, t = [], max(1, total // 20), 0, time.perf_counter()
+samples.append((0, rss()))
+for _ in analyzer.analyze_many(rec.text or "" for rec in read_export(path)):
+    n += 1
+    if n % step == 0:
+        samples.append((n, rss()))
+print(n, time.perf_counter() - t, rss('VmHWM:'), samples)
+"""
+
+
+def bench_score_rss(n: int, codes: int, tmp: Path) -> dict[str, object]:
+    """Parse + clean + score a stream of ``n`` messages that each carry ``codes`` never-seen reference
+    codes (spaCy keeps every new token string: the memory a long real export would need)."""
+    path = tmp / "stream_scored.mbox"
+    n, size = write_mbox(path, n=n, seed=2, codes=codes)
+    out = subprocess.run(
+        [sys.executable, "-c", _SCORE_RSS_CHILD, str(path), str(n)], capture_output=True, text=True, check=True
+    ).stdout.split(" ", 3)
+    path.unlink()
+    samples = eval(out[3])  # our own child's repr of a list of tuples
+    rss = [s for _, s in samples[1:]]
+    return {
+        "mb": size / 1e6,
+        "messages": int(out[0]),
+        "codes": codes,
+        "seconds": float(out[1]),
+        "peak_rss_mb": float(out[2]),
+        "rss_first_5pct_mb": rss[0],
+        "rss_last_mb": rss[-1],
+        "rss_min_mb": min(rss),
+        "rss_max_mb": max(rss),
+    }
 
 
 def bench_rss(size_mb: int, tmp: Path) -> dict[str, object]:
@@ -244,6 +297,7 @@ def main() -> None:
     ap.add_argument("--parse-n", type=int, default=5000)
     ap.add_argument("--score-n", type=int, default=2000)
     ap.add_argument("--mbox-mb", type=int, nargs="+", default=[200], help="sizes of the generated mbox for RSS")
+    ap.add_argument("--stream-n", type=int, default=40000, help="messages of the scored stream for RSS")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "EMAIL_RESULTS.md"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmpd:
@@ -256,6 +310,8 @@ def main() -> None:
         print("parse+clean+score", score, flush=True)
         rss = [bench_rss(mb, tmp) for mb in args.mbox_mb]
         print("rss", rss, flush=True)
+        scored = bench_score_rss(args.stream_n, 12, tmp)
+        print("scored stream rss", scored, flush=True)
     quotes = quote_accuracy()
     lines = [
         "# Email exports benchmark",
@@ -281,6 +337,12 @@ def main() -> None:
             f"(min {r['rss_min_mb']:.0f}, max {r['rss_max_mb']:.0f}, peak {r['peak_rss_mb']:.0f} MB); "
             f"{r['messages'] / r['seconds']:,.0f} emails/s | flat memory |"
         )
+    lines.append(
+        f"| parse + clean + score a stream, {scored['codes']} never-seen reference codes per message | "
+        f"{scored['messages']:,} | RSS {scored['rss_first_5pct_mb']:.0f} MB after 5 % → {scored['rss_last_mb']:.0f} MB "
+        f"at the end (min {scored['rss_min_mb']:.0f}, max {scored['rss_max_mb']:.0f}, peak {scored['peak_rss_mb']:.0f} MB); "
+        f"{scored['messages'] / scored['seconds']:,.0f} emails/s | flat memory |"
+    )
     lines += [
         "",
         "## Quote and signature removal",

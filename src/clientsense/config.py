@@ -59,11 +59,12 @@ STEP_EVIDENCE: dict[str, tuple[str, ...]] = {
 STEP_MODEL_ALTERNATIVE_MIN_P = 0.15
 """A step model's runner-up is offered as an alternative when its probability reaches this."""
 UNDETERMINED = "und"
-TOKENIZER_MAX_LEXEMES = 30_000
+TOKENIZER_MAX_LEXEMES = 20_000
 """A language's spaCy tokenizer is built anew once its vocabulary holds more entries than this:
 spaCy keeps every new token string (order numbers, names, typos) for good, so a long stream of mail
 would otherwise grow without bound (1.3 GB after 200,000 messages of novel tokens). The whole
-corpus needs under 10,000 per language; tokens are the same before and after a rebuild."""
+corpus needs under 10,000 per language (at most about 12 MB each at the cap); tokens are the same
+before and after a rebuild."""
 MAX_RAW_CHARS = 20_000
 """No stage reads more than this many leading characters of one message (4 × the default ``max_chars``)."""
 
