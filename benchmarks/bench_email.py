@@ -157,10 +157,14 @@ def rss(field='VmRSS:'):
     for line in open('/proc/self/status'):
         if line.startswith(field):
             return int(line.split()[1]) / 1024
-path, total = sys.argv[1], int(sys.argv[2])
+path, total, score = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "score"
+stream = (rec.text or "" for rec in read_export(path))
+if score:
+    import clientsense
+    stream = clientsense.default_analyzer().analyze_many(stream)
 samples, step, n, t = [], max(1, total // 20), 0, time.perf_counter()
 samples.append((0, rss()))
-for rec in read_export(path):
+for _ in stream:
     n += 1
     if n % step == 0:
         samples.append((n, rss()))
@@ -168,24 +172,27 @@ print(n, time.perf_counter() - t, rss('VmHWM:'), samples)  # VmHWM: this process
 """
 
 
-_SCORE_RSS_CHILD = """
-import sys, time
-import clientsense
-from clientsense.readers import read_export
-def rss(field='VmRSS:'):
-    for line in open('/proc/self/status'):
-        if line.startswith(field):
-            return int(line.split()[1]) / 1024
-path, total = sys.argv[1], int(sys.argv[2])
-analyzer = clientsense.default_analyzer()
-samples, step, n, t = [], max(1, total // 20), 0, time.perf_counter()
-samples.append((0, rss()))
-for _ in analyzer.analyze_many(rec.text or "" for rec in read_export(path)):
-    n += 1
-    if n % step == 0:
-        samples.append((n, rss()))
-print(n, time.perf_counter() - t, rss('VmHWM:'), samples)
-"""
+def _stream_rss(path: Path, n: int, size: int, score: bool) -> dict[str, object]:
+    """Read (and with ``score``, analyse) the mbox at ``path`` in a fresh process, sampling its RSS."""
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_CHILD, str(path), str(n), "score" if score else "read"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split(" ", 3)
+    path.unlink()
+    samples = eval(out[3])  # our own child's repr of a list of tuples
+    rss = [s for _, s in samples[1:]]
+    return {
+        "mb": size / 1e6,
+        "messages": int(out[0]),
+        "seconds": float(out[1]),
+        "peak_rss_mb": float(out[2]),
+        "rss_first_5pct_mb": rss[0],
+        "rss_last_mb": rss[-1],
+        "rss_min_mb": min(rss),
+        "rss_max_mb": max(rss),
+    }
 
 
 def bench_score_rss(n: int, codes: int, tmp: Path) -> dict[str, object]:
@@ -193,44 +200,14 @@ def bench_score_rss(n: int, codes: int, tmp: Path) -> dict[str, object]:
     codes (spaCy keeps every new token string: the memory a long real export would need)."""
     path = tmp / "stream_scored.mbox"
     n, size = write_mbox(path, n=n, seed=2, codes=codes)
-    out = subprocess.run(
-        [sys.executable, "-c", _SCORE_RSS_CHILD, str(path), str(n)], capture_output=True, text=True, check=True
-    ).stdout.split(" ", 3)
-    path.unlink()
-    samples = eval(out[3])  # our own child's repr of a list of tuples
-    rss = [s for _, s in samples[1:]]
-    return {
-        "mb": size / 1e6,
-        "messages": int(out[0]),
-        "codes": codes,
-        "seconds": float(out[1]),
-        "peak_rss_mb": float(out[2]),
-        "rss_first_5pct_mb": rss[0],
-        "rss_last_mb": rss[-1],
-        "rss_min_mb": min(rss),
-        "rss_max_mb": max(rss),
-    }
+    return {**_stream_rss(path, n, size, score=True), "codes": codes}
 
 
 def bench_rss(size_mb: int, tmp: Path) -> dict[str, object]:
+    """Parse + clean a generated mbox of about ``size_mb`` MB."""
     path = tmp / f"big_{size_mb}mb.mbox"
     n, size = write_mbox(path, size_mb=size_mb, seed=1)
-    out = subprocess.run(
-        [sys.executable, "-c", _RSS_CHILD, str(path), str(n)], capture_output=True, text=True, check=True
-    ).stdout.split(" ", 3)
-    path.unlink()
-    samples = eval(out[3])  # our own child's repr of a list of tuples
-    rss = [s for _, s in samples[1:]]
-    return {
-        "mb": size / 1e6,
-        "messages": int(out[0]),
-        "seconds": float(out[1]),
-        "peak_rss_mb": float(out[2]),
-        "rss_first_5pct_mb": rss[0],
-        "rss_last_mb": rss[-1],
-        "rss_min_mb": min(rss),
-        "rss_max_mb": max(rss),
-    }
+    return _stream_rss(path, n, size, score=False)
 
 
 def _norm(text: str) -> str:
