@@ -307,19 +307,17 @@ def main() -> None:
         f"| score only (same cleaned texts, mean {score['mean_clean_chars']:.0f} chars) | {score['messages']:,} | "
         f"{score['score_only_per_s']:,.0f} emails/s | — |",
     ]
-    for r in rss:
+    streams = [(f"stream a generated {r['mb']:,.0f} MB mbox (parse + clean)", r) for r in rss]
+    streams.append(
+        (f"parse + clean + score a stream, {scored['codes']} never-seen reference codes per message", scored)
+    )
+    for label, r in streams:
         lines.append(
-            f"| stream a generated {r['mb']:,.0f} MB mbox (parse + clean) | {r['messages']:,} | "
+            f"| {label} | {r['messages']:,} | "
             f"RSS {r['rss_first_5pct_mb']:.0f} MB after 5 % → {r['rss_last_mb']:.0f} MB at the end "
             f"(min {r['rss_min_mb']:.0f}, max {r['rss_max_mb']:.0f}, peak {r['peak_rss_mb']:.0f} MB); "
             f"{r['messages'] / r['seconds']:,.0f} emails/s | flat memory |"
         )
-    lines.append(
-        f"| parse + clean + score a stream, {scored['codes']} never-seen reference codes per message | "
-        f"{scored['messages']:,} | RSS {scored['rss_first_5pct_mb']:.0f} MB after 5 % → {scored['rss_last_mb']:.0f} MB "
-        f"at the end (min {scored['rss_min_mb']:.0f}, max {scored['rss_max_mb']:.0f}, peak {scored['peak_rss_mb']:.0f} MB); "
-        f"{scored['messages'] / scored['seconds']:,.0f} emails/s | flat memory |"
-    )
     lines += [
         "",
         "## Quote and signature removal",
