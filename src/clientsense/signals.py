@@ -252,9 +252,9 @@ class _Gated:
     Aho-Corasick pass over the text finds every occurrence of every literal), and only over the
     stretch of text those occurrences allow: every match contains an occurrence, so it starts at
     most ``width`` characters before the first one and at or before the last one, and the engine
-    reads no further than ``width + ahead`` past that start (see :func:`_reach`). A search over that window finds exactly what a search over the whole text
-    finds, since lookbehinds and ``\\b`` still see the characters before it (``pos``/``endpos``
-    do not slice the string). So the hits are exactly those of the signal's alternation
+    reads no further than ``width + ahead`` past that start (see :func:`_reach`). A search over
+    that window finds exactly what a search over the whole text finds, since lookbehinds and
+    ``\\b`` still see the characters before it (``pos``/``endpos`` do not slice the string). So the hits are exactly those of the signal's alternation
     (:func:`_compile`): at each position the earliest match wins, ties going to the pattern
     tried first. Patterns never match the empty string (checked at load), so no empty-match
     rules apply.
