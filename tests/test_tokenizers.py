@@ -79,6 +79,8 @@ def test_alternatives_match_is_the_alternation() -> None:
     assert m.pattern == "(?i)(?:^a[xy]+$)|(?:^b-[-xy]?[xy]$)"
     for s in ["axy", "AX", "az", "b-xyx", "b-xx", "b--x", "b-x", "b-yx", "b-xz", "", "a", "b-", "b-zx"]:
         assert m(s) == (full(s) is not None), s
+    with pytest.raises(ValueError, match="inside a negated class"):
+        AlternativesMatch("", ["^a[^\x00L\x00]$"], {"\x00L\x00": "xy"}, {"\x00L\x00": r"\S"})
     with pytest.raises(ValueError, match="outside a character class"):
         AlternativesMatch("", ["^a\x00L\x00$"], {"\x00L\x00": "xy"}, {"\x00L\x00": r"\S"})
 
