@@ -189,3 +189,40 @@ def test_step_model_cannot_make_a_civil_message_a_pause(policy: Policy) -> None:
     assert civil.id == "stay_professional" and "pause_conversation" in civil.alternatives
     abusive = policy.recommend("abusive", "problem_client", P, [sig("insult")], "en", step_proba=proba)
     assert abusive.id == "pause_conversation"
+
+
+def test_specific_rule_wins_over_the_default_step(policy: Policy) -> None:
+    """The step model's listen_and_restate does not replace a more specific rule's step."""
+    proba = {s: 0.0 for s in STEPS} | {"listen_and_restate": 0.6, "apologize_and_fix": 0.3, "follow_up": 0.1}
+    found = [sig("business_at_fault", "arrived broken")]
+    step = policy.recommend("neutral", "client_with_problem", P, found, "en", step_proba=proba)
+    assert step.id == "apologize_and_fix"
+    assert step.alternatives == ("listen_and_restate", "offer_simple_solution")  # model's choice first, no repeats
+    assert [e.text for e in step.evidence] == ["arrived broken"]
+    assert "first choice, listen_and_restate, is less specific" in step.reason
+    assert "step model: listen_and_restate 60%" in step.reason
+    # a step the rule does not win over is still the model's to pick
+    other = proba | {"listen_and_restate": 0.1, "set_expectations": 0.6}
+    assert policy.recommend("neutral", "client_with_problem", P, found, "en", step_proba=other).id == "set_expectations"
+    # with no specific rule matching, the default rule lets the model's listen_and_restate stand
+    plain = policy.recommend("neutral", "client_with_problem", P, [], "en", step_proba=proba)
+    assert plain.id == "listen_and_restate" and "less specific" not in plain.reason
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('defer_to_model=true\nrule_wins_over=["nope"]\n', "rule_wins_over must be a list"),
+        ('rule_wins_over=["listen_and_restate"]\n', "rule_wins_over needs defer_to_model = true"),
+        ('defer_to_model=true\nrule_wins_over=["follow_up"]\n', "rule_wins_over cannot name the rule's own step"),
+    ],
+)
+def test_invalid_rule_wins_over(tmp_path: Path, extra: str, message: str) -> None:
+    f = tmp_path / "rules.toml"
+    f.write_text('[[rule]]\nid="t"\ntone=["neutral"]\nstep="follow_up"\nreason="r"\n' + extra
+                 + '\n[[rule]]\nid="d"\nstep="listen_and_restate"\nreason="d"\n')  # fmt: skip
+    with pytest.raises(PlaybookError, match=r"rules.toml:1: " + message):
+        load_rules(f)
+    f.write_text('[[rule]]\nid="t"\ntone=["neutral"]\nstep="follow_up"\nreason="r"\ndefer_to_model=true\n'
+                 'rule_wins_over="listen_and_restate"\n\n[[rule]]\nid="d"\nstep="listen_and_restate"\nreason="d"\n')  # fmt: skip
+    assert load_rules(f)[0].rule_wins_over == ("listen_and_restate",)

@@ -15,7 +15,7 @@ PLAYBOOK_FILE = "playbook.toml"
 RULES_FILE = "rules.toml"
 _RULE_HEADER = r"^\[\[rule\]\]"
 _RULE_KEYS = {"id", "step", "reason", "alternatives", "evidence", "tone", "client_type",
-              "signals_any", "signals_all", "signals_none", "min_proba", "defer_to_model"}  # fmt: skip
+              "signals_any", "signals_all", "signals_none", "min_proba", "defer_to_model", "rule_wins_over"}  # fmt: skip
 
 
 class PlaybookError(ValueError):
@@ -39,6 +39,9 @@ class Rule:
     min_proba: tuple[tuple[str, float], ...] = ()
     defer_to_model: bool = False
     """When a step model is loaded it picks the step; ``step`` is then the fallback without one."""
+    rule_wins_over: tuple[str, ...] = ()
+    """Steps the step model may not pick for this rule: when its first choice is one of them,
+    ``step`` stands and the model's choice becomes the first alternative."""
 
     def matches(self, tone: str, client_type: str, signals: set[str], proba: dict[str, float]) -> bool:
         return (
@@ -156,6 +159,11 @@ def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
             raise PlaybookError(f"{at}: min_proba must map tone/client-type labels to numbers in [0, 1]")
         if not isinstance(r.get("defer_to_model", False), bool):
             raise PlaybookError(f"{at}: defer_to_model must be true or false")
+        wins_over = _names(r.get("rule_wins_over", []), STEPS, "rule_wins_over", at)
+        if wins_over and not r.get("defer_to_model", False):
+            raise PlaybookError(f"{at}: rule_wins_over needs defer_to_model = true")
+        if r["step"] in wins_over:
+            raise PlaybookError(f"{at}: rule_wins_over cannot name the rule's own step {r['step']!r}")
         out.append(
             Rule(
                 id=r["id"],
@@ -172,6 +180,7 @@ def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
                 signals_none=_names(r.get("signals_none", []), SIGNALS, "signals_none", at),
                 min_proba=tuple(sorted((k, float(v)) for k, v in proba.items())),
                 defer_to_model=r.get("defer_to_model", False),
+                rule_wins_over=tuple(sorted(wins_over, key=STEPS.index)),
             )
         )
     if any(

@@ -50,10 +50,17 @@ class Policy:
             # list it as an alternative, but not make it the step of a message whose tone is not abusive.
             if tone != "abusive" and ranked[0][0] == PAUSE and len(ranked) > 1:
                 ranked = [ranked[1], ranked[0], *ranked[2:]]
-            step_id = ranked[0][0]
-            cited = frozenset(STEP_EVIDENCE.get(step_id, ()))
-            alternatives = tuple(s for s, p in ranked[1:3] if p >= STEP_MODEL_ALTERNATIVE_MIN_P)
             model_note = "; ".join(f"{s} {p:.0%}" for i, (s, p) in enumerate(ranked[:3]) if i == 0 or p >= 0.05)
+            if ranked[0][0] in rule.rule_wins_over:
+                # the model's first choice is a step this rule is more specific than (e.g. the
+                # default listen_and_restate while the business is at fault): the rule's step
+                # stands, the model's choice is the first alternative
+                step_id, cited = rule.step, rule.cited()
+                alternatives = (ranked[0][0], *rule.alternatives)
+            else:
+                step_id = ranked[0][0]
+                cited = frozenset(STEP_EVIDENCE.get(step_id, ()))
+                alternatives = tuple(s for s, p in ranked[1:3] if p >= STEP_MODEL_ALTERNATIVE_MIN_P)
         else:
             step_id, cited, alternatives, model_note = rule.step, rule.cited(), rule.alternatives, ""
         evidence = [s for s in signals if s.id in cited]
@@ -70,7 +77,7 @@ class Policy:
             advice=texts["advice"],
             reason=reason,
             lang=used,
-            alternatives=tuple(a for a in alternatives if a != step_id),
+            alternatives=tuple(dict.fromkeys(a for a in alternatives if a != step_id)),
             evidence=tuple(_dedupe(s.span for s in evidence)),
             example=examples[0],
             aftercare=aftercare,
@@ -92,6 +99,8 @@ class Policy:
         head = rule.reason
         if step_id != rule.step:  # a deferring rule whose step the step model overruled
             head += f" (the rule's step is {rule.step}; the step model prefers {step_id})"
+        elif model_note and not model_note.startswith(f"{step_id} "):  # the rule overruled the model
+            head += f" (the step model's first choice, {model_note.split(' ')[0]}, is less specific)"
         if cites:
             head += f": {cites}"
         return f"{head} → {step_id} [{facts}; {source}]"

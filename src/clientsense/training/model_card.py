@@ -136,6 +136,9 @@ text spans behind it. A decision aid for support staff, who remain responsible f
   request → `escalate_to_supervisor`) always apply first. `end_relationship` comes only from a
   client's history (`analyze_thread`), never from one message, and `pause_conversation` is never
   the step of a message whose tone is not abusive (the model may list it as an alternative).
+  Under the five rules for a specific situation (business at fault, refund, status question,
+  hardship, thanks) the model's catch-all `listen_and_restate` does not replace the rule's step
+  (`rule_wins_over`); it becomes the first alternative.
 - **Signals**: the per-language rule patterns, plus a learned detector (`signals.npz`): one
   class-balanced logistic regression per signal over hashed character 2–5-grams and word 1–2-grams
   of each clause, trained on the authored train split (a clause is positive when it overlaps a
