@@ -43,6 +43,7 @@ class Policy:
         """
         present = {s.id for s in signals}
         rule = self.choose(tone, client_type, present, proba)
+        model_first = ""  # the step model's first choice, when the rule defers to it
         if rule.defer_to_model and step_proba:
             # end_relationship is a judgement on a history (analyze_thread), never on one message.
             ranked = sorted(((k, v) for k, v in step_proba.items() if k != "end_relationship"), key=lambda kv: -kv[1])
@@ -51,12 +52,13 @@ class Policy:
             if tone != "abusive" and ranked[0][0] == PAUSE and len(ranked) > 1:
                 ranked = [ranked[1], ranked[0], *ranked[2:]]
             model_note = "; ".join(f"{s} {p:.0%}" for i, (s, p) in enumerate(ranked[:3]) if i == 0 or p >= 0.05)
-            if ranked[0][0] in rule.rule_wins_over:
+            model_first = ranked[0][0]
+            if model_first in rule.rule_wins_over:
                 # the model's first choice is a step this rule is more specific than (e.g. the
                 # default listen_and_restate while the business is at fault): the rule's step
                 # stands, the model's choice is the first alternative
                 step_id, cited = rule.step, rule.cited()
-                alternatives = (ranked[0][0], *rule.alternatives)
+                alternatives = (model_first, *rule.alternatives)
             else:
                 step_id = ranked[0][0]
                 cited = frozenset(STEP_EVIDENCE.get(step_id, ()))
@@ -64,7 +66,7 @@ class Policy:
         else:
             step_id, cited, alternatives, model_note = rule.step, rule.cited(), rule.alternatives, ""
         evidence = [s for s in signals if s.id in cited]
-        reason = self._reason(rule, step_id, tone, client_type, proba, evidence, model_note)
+        reason = self._reason(rule, step_id, tone, client_type, proba, evidence, model_note, model_first)
         used, texts = self.playbook.text(step_id, advice_language or lang, self.fallback_language)
         examples = texts.get("examples") or [""]
         aftercare = None
@@ -92,6 +94,7 @@ class Policy:
         proba: dict[str, float],
         evidence: Sequence[Signal],
         model_note: str = "",
+        model_first: str = "",
     ) -> str:
         facts = f"tone {tone} ({proba.get(tone, 0.0):.0%}), {client_type.replace('_', ' ')} ({proba.get(client_type, 0.0):.0%})"
         source = f"rule '{rule.id}'" + (f"; step model: {model_note}" if model_note else "")
@@ -99,8 +102,8 @@ class Policy:
         head = rule.reason
         if step_id != rule.step:  # a deferring rule whose step the step model overruled
             head += f" (the rule's step is {rule.step}; the step model prefers {step_id})"
-        elif model_note and not model_note.startswith(f"{step_id} "):  # the rule overruled the model
-            head += f" (the step model's first choice, {model_note.split(' ')[0]}, is less specific)"
+        elif model_first and model_first != step_id:  # the rule overruled the model (rule_wins_over)
+            head += f" (the step model's first choice, {model_first}, is less specific)"
         if cites:
             head += f": {cites}"
         return f"{head} → {step_id} [{facts}; {source}]"
