@@ -1,0 +1,43 @@
+"""The leave-one-writer-generation-out script (benchmarks/heldout_writers.py): its inputs."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from clientsense.training.corpus import read_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def script():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("heldout_writers", ROOT / "benchmarks" / "heldout_writers.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generations_name_existing_batches_in_every_language(script) -> None:  # type: ignore[no-untyped-def]
+    corpus = read_corpus(ROOT / "data" / "corpus")
+    batch = corpus["lang"] + "/" + corpus["file"].str.removesuffix(".jsonl")
+    for generation, files in script.GENERATIONS.items():
+        part = corpus[batch.isin(files)]
+        assert sorted(part["lang"].unique()) == ["en", "fr", "pl", "ro", "ru"], generation
+        assert (part.groupby("lang").size() == 70).all(), generation  # 70 messages per writer
+        assert set(part["split"]) == {"train", "dev", "test"}  # the script scores only train + dev
+    seen = [f for files in script.GENERATIONS.values() for f in files]
+    assert len(seen) == len(set(seen))
+
+
+def test_overrides_are_checked_against_train_config(script) -> None:  # type: ignore[no-untyped-def]
+    assert script.overrides(["step_C=1.0", "refit_on_dev=false", "seed=3"]) == {
+        "step_C": 1.0,
+        "refit_on_dev": False,
+        "seed": 3,
+    }
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        script.overrides(["colour=red"])
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        script.overrides(["step_C"])
