@@ -254,10 +254,10 @@ class _Gated:
     most ``width`` characters before the first one and at or before the last one, and the engine
     reads no further than ``width + ahead`` past that start (see :func:`_reach`). A search over
     that window finds exactly what a search over the whole text finds, since lookbehinds and
-    ``\\b`` still see the characters before it (``pos``/``endpos`` do not slice the string). So the hits are exactly those of the signal's alternation
-    (:func:`_compile`): at each position the earliest match wins, ties going to the pattern
-    tried first. Patterns never match the empty string (checked at load), so no empty-match
-    rules apply.
+    ``\\b`` still see the characters before it (``pos``/``endpos`` do not slice the string). So
+    the hits are exactly those of the signal's alternation (:func:`_compile`): at each position
+    the earliest match wins, ties going to the pattern tried first. Patterns never match the
+    empty string (checked at load), so no empty-match rules apply.
     """
 
     def __init__(self, by_signal: dict[str, list[str]]) -> None:

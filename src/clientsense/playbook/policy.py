@@ -60,7 +60,7 @@ class Policy:
                 step_id, cited = rule.step, rule.cited()
                 alternatives = (model_first, *rule.alternatives)
             else:
-                step_id = ranked[0][0]
+                step_id = model_first
                 cited = frozenset(STEP_EVIDENCE.get(step_id, ()))
                 alternatives = tuple(s for s, p in ranked[1:3] if p >= STEP_MODEL_ALTERNATIVE_MIN_P)
         else:
