@@ -25,6 +25,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from clientsense.analyzer import Analyzer
 from clientsense.artifacts import write_manifest
 from clientsense.training.corpora import load_public
@@ -38,6 +40,11 @@ GENERATIONS: dict[int, frozenset[str]] = {
     7: frozenset({"en/b20", "fr/b21", "pl/b20", "ro/b20", "ru/b19"}),
     8: frozenset({"en/b21", "fr/b22", "pl/b21", "ro/b21", "ru/b20"}),
 }
+
+
+def batch_of(corpus: pd.DataFrame) -> pd.Series:
+    """Each row's batch file as ``lang/bNN`` (the keys of :data:`GENERATIONS`)."""
+    return corpus["lang"] + "/" + corpus["file"].str.removesuffix(".jsonl")
 
 
 def _value(text: str) -> Any:
@@ -86,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrainConfig override")
     ap.add_argument("--out", help="keep the fitted model directory here")
     args = ap.parse_args(argv)
-    cfg = replace(TrainConfig(shared_root=Path(args.shared), corpus_root=Path(args.data)), **overrides(args.set))
+    changed = overrides(args.set)
+    cfg = replace(TrainConfig(shared_root=Path(args.shared), corpus_root=Path(args.data)), **changed)
     corpus = load_corpus(cfg.corpus_root)
-    batch = corpus["lang"] + "/" + corpus["file"].str.removesuffix(".jsonl")
-    left_out = batch.isin(GENERATIONS[args.generation])
+    left_out = batch_of(corpus).isin(GENERATIONS[args.generation])
     if not left_out.any():
         raise SystemExit(f"no batch of generation {args.generation} in {cfg.corpus_root}")
     held = corpus[left_out & (corpus["split"] != "test")]
@@ -102,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         _dump(models, out)
         write_manifest(out, {"version": f"held-out-generation-{args.generation}"})
         metrics = evaluate_corpus(Analyzer(out, trusted=True), held, "all")
-    report = {"generation": args.generation, "overrides": overrides(args.set), "summary": summary(metrics)}
+    report = {"generation": args.generation, "overrides": changed, "summary": summary(metrics)}
     json.dump(report, sys.stdout, indent=1)
     print()
     return 0

@@ -21,7 +21,7 @@ def script():  # type: ignore[no-untyped-def]
 
 def test_generations_name_existing_batches_in_every_language(script) -> None:  # type: ignore[no-untyped-def]
     corpus = read_corpus(ROOT / "data" / "corpus")
-    batch = corpus["lang"] + "/" + corpus["file"].str.removesuffix(".jsonl")
+    batch = script.batch_of(corpus)
     for generation, files in script.GENERATIONS.items():
         part = corpus[batch.isin(files)]
         assert sorted(part["lang"].unique()) == ["en", "fr", "pl", "ro", "ru"], generation
