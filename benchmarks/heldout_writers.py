@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out) if args.out else Path(tmp)
         _dump(models, out)
         write_manifest(out, {"version": f"held-out-generation-{args.generation}"})
-        metrics = evaluate_corpus(Analyzer(out, trusted=True), held, "all")
+        metrics = evaluate_corpus(Analyzer(out, trusted=True), held, "all", rest)
     report = {"generation": args.generation, "overrides": changed, "summary": summary(metrics)}
     json.dump(report, sys.stdout, indent=1)
     print()

@@ -188,7 +188,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .training.report import evaluate_models
 
     metrics = evaluate_models(
-        Path(args.models) if args.models else None, Path(args.data), split=args.split, trusted=args.trusted
+        Path(args.models) if args.models else None,
+        Path(args.data),
+        split=args.split,
+        trusted=args.trusted,
+        baseline_root=Path(args.baseline_data) if args.baseline_data else None,
     )
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False, indent=2))
@@ -269,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--trusted", action="store_true")
     e.add_argument("--data", default="data/corpus")
     e.add_argument("--split", default="test", choices=["train", "dev", "test", "all"])
+    e.add_argument(
+        "--baseline-data",
+        help="fit the TF-IDF baseline on this corpus' train split (default: --data); evaluated rows are left out",
+    )
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
     return p

@@ -94,10 +94,18 @@ def _errors(df: pd.DataFrame, n: int = 3) -> list[dict[str, str]]:
     return rows
 
 
-def evaluate_corpus(analyzer: Any, corpus: pd.DataFrame, split: str = "test") -> dict[str, Any]:
-    """In-domain evaluation of the full pipeline on one split of the authored corpus."""
+def evaluate_corpus(
+    analyzer: Any, corpus: pd.DataFrame, split: str = "test", baseline_corpus: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """In-domain evaluation of the full pipeline on one split of the authored corpus.
+
+    The TF-IDF baseline is fitted on the ``train`` rows of ``baseline_corpus`` (default: ``corpus``)
+    minus every evaluated row (same id or same text), so it never scores a message it was fitted
+    on; with no such rows (``split="all"`` on one folder) the report has no baseline.
+    """
     test = corpus if split == "all" else corpus[corpus["split"] == split]
-    train = corpus[corpus["split"] == "train"]
+    source = corpus if baseline_corpus is None else baseline_corpus
+    train = baseline_rows(source, test)
     pred = _predict(analyzer, test)
     tone_cols = [f"p_{c}" for c in analyzer.tone_model.classes_]
     type_cols = [f"p_{c}" for c in analyzer.client_type_model.classes_]
@@ -124,12 +132,21 @@ def evaluate_corpus(analyzer: Any, corpus: pd.DataFrame, split: str = "test") ->
         base["client_type_pred"] = baseline_predictions(train, test, "client_type")
         base["step_pred"] = baseline_predictions(train, test, "step")
         metrics["baseline"] = {
-            "description": "TF-IDF word 1-2 grams + logistic regression, trained on the authored train split only",
+            "description": "TF-IDF word 1-2 grams + logistic regression, trained on the authored train split only "
+            f"({len(train)} rows, none of them evaluated)",
+            "n_train": len(train),
             "tone": by_language(base, "tone", "tone_pred", TONES),
             "client_type": by_language(base, "client_type", "client_type_pred", CLIENT_TYPES),
             "step": step_accuracy(base),
         }
     return metrics
+
+
+def baseline_rows(source: pd.DataFrame, evaluated: pd.DataFrame) -> pd.DataFrame:
+    """The ``train`` rows of ``source`` that are not among the ``evaluated`` rows (by id or text)."""
+    train = source[source["split"] == "train"]
+    seen = train["id"].isin(set(evaluated["id"])) | train["text"].isin(set(evaluated["text"]))
+    return train[~seen]
 
 
 def evaluate_public(tone_model: Any, public: pd.DataFrame) -> dict[str, Any]:
@@ -151,13 +168,19 @@ def evaluate_public(tone_model: Any, public: pd.DataFrame) -> dict[str, Any]:
 
 
 def evaluate_models(
-    models: Path | None, corpus_root: Path, split: str = "test", trusted: bool = False
+    models: Path | None,
+    corpus_root: Path,
+    split: str = "test",
+    trusted: bool = False,
+    baseline_root: Path | None = None,
 ) -> dict[str, Any]:
-    """``clientsense evaluate``: the in-domain metrics of a model directory."""
+    """``clientsense evaluate``: the in-domain metrics of a model directory (the baseline is
+    fitted on ``baseline_root``'s train split when given, else on ``corpus_root``'s)."""
     from ..analyzer import Analyzer
 
     analyzer = Analyzer(models, trusted=trusted)
-    return evaluate_corpus(analyzer, load_corpus(corpus_root), split)
+    baseline = load_corpus(baseline_root) if baseline_root is not None else None
+    return evaluate_corpus(analyzer, load_corpus(corpus_root), split, baseline)
 
 
 def write_evaluation(
@@ -220,6 +243,11 @@ def metrics_markdown(m: dict[str, Any]) -> str:
         ]
         for lg in langs:
             lines.append(f"| {lg} | {_f(b['tone'][lg]['macro_f1'])} | {_f(b['client_type'][lg]['macro_f1'])} |")
+    else:
+        lines += [
+            "",
+            "No baseline: every train row is among the evaluated rows (`--baseline-data` names another corpus).",
+        ]
     if "step_rules_only" in m:
         nan = {"primary": float("nan"), "primary_or_acceptable": float("nan")}
         lines += [
@@ -271,6 +299,7 @@ def public_markdown(p: dict[str, Any]) -> str:
 
 
 __all__ = [
+    "baseline_rows",
     "evaluate_corpus",
     "evaluate_models",
     "evaluate_public",
