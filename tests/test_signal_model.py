@@ -71,6 +71,20 @@ def test_thresholds_are_chosen_from_the_grid_and_gate_the_output() -> None:
     assert (model.detect([(text, "en")]) != [()]) == (score >= 0.999999)
 
 
+def test_threshold_scale_lowers_every_dev_threshold() -> None:
+    from clientsense.training.signal_train import choose_thresholds, fit_signal_model
+
+    df = _toy_corpus()
+    model = fit_signal_model(df, df, n_features=1 << 12, prune=0.0, threshold_scale=0.5)
+    chosen = choose_thresholds(model, df)  # what dev alone picks for these weights
+    assert chosen and model.thresholds == {sig: pytest.approx(t * 0.5) for sig, t in chosen.items()}
+    full = fit_signal_model(df, df, n_features=1 << 12, prune=0.0, threshold_scale=1.0)
+    assert full.thresholds == chosen
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="threshold_scale"):
+            fit_signal_model(df, df, n_features=1 << 10, threshold_scale=bad)
+
+
 def test_training_without_positives_gives_a_silent_detector() -> None:
     from clientsense.training.signal_train import fit_signal_model
 

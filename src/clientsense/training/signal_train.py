@@ -9,7 +9,11 @@ fitted on hashed n-grams; weights below ``prune`` are dropped to keep the artifa
 Thresholds are chosen per signal on the dev split only, for the message-level F1 of the union
 *patterns ∪ detector*; a signal whose union never beats the patterns alone on dev gets no
 threshold (the detector stays silent for it). The patterns were written while reading train and
-dev, so they find more on dev than on unseen text: this choice errs towards high thresholds.
+dev, so they find more on dev than on unseen text and this choice errs towards high thresholds:
+``threshold_scale`` then lowers every chosen threshold by one factor. Its default, 0.8, was picked
+with writers the patterns had never read: leaving one writer generation out (the seventh, the
+eighth) and scoring the ninth batch with the shipped model, message-level signal F1 rose by
+0.011–0.019 on each of the three (0.7 was as good on average, with lower precision).
 """
 
 from __future__ import annotations
@@ -82,8 +86,12 @@ def fit_signal_model(
     n_features: int = 1 << 18,
     prune: float = 0.05,
     seed: int = 0,
+    threshold_scale: float = 0.8,
 ) -> SignalModel:
-    """Fit the clause scorers on ``train`` and choose their thresholds on ``dev``."""
+    """Fit the clause scorers on ``train`` and choose their thresholds on ``dev`` (each times
+    ``threshold_scale``)."""
+    if not 0.0 < threshold_scale <= 1.0:
+        raise ValueError(f"threshold_scale must be in (0, 1], got {threshold_scale}")
     model = SignalModel(n_features=n_features, signals=SIGNALS)
     X, Y, M = clause_matrix(model, cleaned_rows(train))
     coef = np.zeros((n_features, len(SIGNALS)), dtype=np.float32)
@@ -101,7 +109,8 @@ def fit_signal_model(
         intercept[j] = np.float32(clf.intercept_[0])
     model.coef = sp.csr_matrix(coef)
     model.intercept = intercept
-    model.thresholds = choose_thresholds(model, dev) if len(dev) else {}
+    chosen = choose_thresholds(model, dev) if len(dev) else {}
+    model.thresholds = {sig: round(t * threshold_scale, 6) for sig, t in chosen.items()}
     return model
 
 

@@ -9,7 +9,7 @@ Client type: a stacked model on the authored corpus' train split — the text cl
 out-of-fold log-odds plus the tone probabilities and the signal flags — then one temperature per
 language fitted on dev.
 Signals: a clause-level detector (:mod:`.signal_train`) on the authored train split, thresholds
-on dev; it adds to the pattern hits at inference. The classifiers keep the pattern-only flags.
+on dev (lowered by ``signal_threshold_scale``, chosen on held-out writers); it adds to the pattern hits at inference. The classifiers keep the pattern-only flags.
 Step: the same stacking on the authored train split, over the client-type inputs plus the
 client-type model's problem-client probability; the rule table hands the weak cases to it
 (``step = "@model"``).
@@ -65,6 +65,7 @@ class TrainConfig:
     signal_C: float = 16.0
     signal_features: int = 1 << 18
     signal_prune: float = 0.05
+    signal_threshold_scale: float = 0.8
     seed: int = 0
     evaluate: bool = True
     refit_on_dev: bool = True
@@ -197,7 +198,13 @@ def _fit_models(
     if len(calibrate_on):
         step.calibrate_per_language(step_inputs(calibrate_on, tone, client_type), calibrate_on["step"])
     signals = fit_signal_model(
-        seen, calibrate_on, C=cfg.signal_C, n_features=cfg.signal_features, prune=cfg.signal_prune, seed=cfg.seed
+        seen,
+        calibrate_on,
+        C=cfg.signal_C,
+        n_features=cfg.signal_features,
+        prune=cfg.signal_prune,
+        seed=cfg.seed,
+        threshold_scale=cfg.signal_threshold_scale,
     )
     return _Models(tone, client_type, step, signals, frame)
 
