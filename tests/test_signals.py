@@ -139,6 +139,22 @@ def test_swearing_at_a_thing_is_profanity_not_insult(ex: SignalExtractor, lang: 
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "aimed"),
+    [  # a judgement of the service stays civil; the same word at people is an insult
+        ("en", "Three weeks without hot water. It's a circus.", None),
+        ("fr", "Votre réponse ne répond à aucune de mes deux questions.", None),
+        ("fr", "Agent immobilier de mes deux.", "de mes deux"),
+        ("ro", "Pentru mine asta e escrocherie, nu altceva.", None),
+        ("ro", "Sunteti niste escroci.", "Sunteti niste escroci"),
+        ("ru", "ну вы и шарага конечно, третий раз переносите", None),
+    ],
+)
+def test_service_judgements_are_not_insults(ex: SignalExtractor, lang: str, text: str, aimed: str | None) -> None:
+    got = spans(ex.extract(text, lang), "insult")
+    assert got == ([aimed] if aimed else []), got
+
+
+@pytest.mark.parametrize(
     ("lang", "text"),
     [
         ("en", "Hi, can I freeze my membership for June? Membership no. 88217."),
