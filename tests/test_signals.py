@@ -147,6 +147,17 @@ def test_swearing_at_a_thing_is_profanity_not_insult(ex: SignalExtractor, lang: 
         ("ro", "Pentru mine asta e escrocherie, nu altceva.", None),
         ("ro", "Sunteti niste escroci.", "Sunteti niste escroci"),
         ("ru", "ну вы и шарага конечно, третий раз переносите", None),
+        # questioning staff's schooling is demeaning; someone finishing school is not
+        ("en", "Did anyone at your agency actually finish school?", "Did anyone at your agency actually finish school"),
+        ("en", "My daughter finished school in June.", None),
+        ("fr", "Y a quelqu'un chez vous qui a fini l'école ?", "qui a fini l'école"),
+        ("fr", "Je récupère mon fils à la sortie du collège.", None),
+        ("pl", "Czy ktoś u Was w ogóle skończył podstawówkę?", "ktoś u Was w ogóle skończył podstawówkę"),
+        ("pl", "Syn skończył szkołę w czerwcu.", None),
+        ("ro", "Ați terminat măcar generala?", "Ați terminat măcar generala"),
+        ("ro", "Fiica mea a terminat liceul.", None),
+        ("ru", "А механики у вас школу закончили?", "у вас школу закончили"),
+        ("ru", "Сын закончил школу в июне.", None),
     ],
 )
 def test_service_judgements_are_not_insults(ex: SignalExtractor, lang: str, text: str, aimed: str | None) -> None:
