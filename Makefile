@@ -10,7 +10,7 @@ LANGID_BENCH_DEPS ?= langid==1.1.6 lingua-language-detector==2.1.1
 # training source of the language-ID model (models/langid/README.md: wordfreq 3.1)
 LANGID_TRAIN_DEPS ?= wordfreq>=3.1,<3.2
 
-.PHONY: run test lint typecheck unit tokenizers train evaluate bench bench-email bench-langid train-langid fuzz notebook clean
+.PHONY: run test lint typecheck unit tokenizers signal-index train evaluate bench bench-email bench-langid train-langid fuzz notebook clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ unit: $(STAMP)
 ## Rewrite src/clientsense/tokenizer_data/ from the installed spaCy (after a spaCy upgrade).
 tokenizers: $(STAMP)
 	$(PY) -m clientsense.tokenizers
+
+## Rewrite src/clientsense/signal_patterns/index.json (after editing a pattern file; a test checks it).
+signal-index: $(STAMP)
+	$(PY) -m clientsense.signals
 
 ## Rebuild models/ from ../shared/corpora and data/corpus (reproducible; writes the model card).
 train: $(STAMP)

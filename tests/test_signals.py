@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -354,3 +355,39 @@ def test_the_gate_skips_patterns_whose_literals_are_absent() -> None:
     # reads at most 9 + 1 characters on (then the text ends)
     assert windows == {0: (0, 16), 2: (0, 16)}
     assert gate.candidates("x" * 40 + " refund " + "y" * 40)[0] == (32, 52)
+
+
+def test_shipped_pattern_index_is_current() -> None:
+    """``signal_patterns/index.json`` holds the facts of exactly the shipped patterns."""
+    from importlib import resources
+
+    from clientsense.signals import INDEX_FILE, _load_file, pattern_index
+
+    root = resources.files("clientsense").joinpath("signal_patterns")
+    shipped = json.loads(root.joinpath(INDEX_FILE).read_text(encoding="utf-8"))
+    if shipped["python"] != pattern_index([])["python"]:
+        pytest.skip(f"index made with Python {shipped['python']}")
+    with resources.as_file(root) as folder:
+        patterns = [p for f in sorted(Path(folder).glob("*.toml")) for ps in _load_file(f).values() for p in ps]
+    assert pattern_index(patterns) == shipped, "stale index: run `python -m clientsense.signals`"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "pl", "ro", "ru", "*"])
+def test_gate_from_the_index_equals_the_gate_from_parsing(ex: SignalExtractor, lang: str) -> None:
+    from clientsense.signals import _Gated
+
+    indexed, parsed = ex._compiled[lang], _Gated(ex._compiled.sources[lang])
+    assert indexed.signals == parsed.signals and indexed.sources == parsed.sources
+    assert indexed.reach == parsed.reach and indexed.always == parsed.always
+    assert dict(zip(indexed.literals, indexed.owners, strict=True)) == dict(
+        zip(parsed.literals, parsed.owners, strict=True)
+    )
+
+
+def test_an_index_from_another_python_is_ignored() -> None:
+    from clientsense.signals import _read_index, pattern_index
+
+    index = pattern_index([r"\bfoo\b", "ba{1,3}r"])
+    assert len(_read_index(index)) == 2
+    assert _read_index({**index, "python": "2.7"}) == {}
+    assert _read_index({"python": index["python"]}) == {}

@@ -10,15 +10,22 @@ text, so every :class:`~clientsense.results.Span` holds the original substring.
 Patterns must be linear-time in practice: the loader rejects unbounded quantifiers
 (``*``, ``+``, ``{n,}``) and nested repeats whose combined bound is large. Write bounded
 repeats instead (``\\w{0,3}``, ``.{0,40}``, ``(?:\\w{1,15} ){0,3}``).
+
+What the literal gate needs of each shipped pattern is precomputed in
+``signal_patterns/index.json`` (``make signal-index`` after editing a pattern file; a test checks
+it); a pattern missing from it is analysed when its language is first used.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+import sys
 import threading
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,7 +43,7 @@ except ImportError:  # pragma: no cover
     import sre_constants as _sre_constants  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
-__all__ = ["MAX_SPANS_PER_SIGNAL", "SignalExtractor", "extract_signals"]
+__all__ = ["INDEX_FILE", "MAX_SPANS_PER_SIGNAL", "SignalExtractor", "extract_signals", "pattern_index"]
 
 MAX_SPANS_PER_SIGNAL = 10
 """At most this many spans are reported per signal id (the earliest ones)."""
@@ -245,6 +252,47 @@ def _reach(parsed: Any) -> tuple[int, int] | None:
     return width, ahead
 
 
+Facts = tuple[bool, frozenset[str] | None, tuple[int, int] | None]
+"""What the literal gate knows of a pattern: begins with ``\\b``, required literals, reach."""
+
+INDEX_FILE = "index.json"
+"""The shipped patterns' :data:`Facts`, precomputed (``python -m clientsense.signals``): reading
+them off the parse trees took about a quarter of a second per language on the first message."""
+
+
+def _facts(pattern: str) -> Facts:
+    tree = _sre_parse.parse(pattern)
+    return _starts_with_boundary(pattern, tree), _required_literals(tree), _reach(tree)
+
+
+def _digest(pattern: str) -> str:
+    return hashlib.sha256(pattern.encode("utf-8")).hexdigest()[:32]
+
+
+def _python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def pattern_index(patterns: Iterable[str]) -> dict[str, Any]:
+    """The JSON-ready :data:`Facts` of ``patterns``, keyed by a digest of each pattern's text
+    (the parser is Python's own, so the index names the Python it was made with)."""
+    facts = {}
+    for p in sorted(set(patterns)):
+        boundary, lits, reach = _facts(p)
+        facts[_digest(p)] = [boundary, sorted(lits) if lits is not None else None, list(reach) if reach else None]
+    return {"python": _python(), "facts": facts}
+
+
+def _read_index(data: Mapping[str, Any]) -> dict[str, Facts]:
+    """The facts of an index made by this Python (``{}`` for another, or a malformed index)."""
+    if data.get("python") != _python() or not isinstance(data.get("facts"), dict):
+        return {}
+    out: dict[str, Facts] = {}
+    for key, (boundary, lits, reach) in data["facts"].items():
+        out[key] = (bool(boundary), frozenset(lits) if lits is not None else None, tuple(reach) if reach else None)
+    return out
+
+
 class _Gated:
     """One language's patterns, compiled one by one behind a literal gate.
 
@@ -260,7 +308,9 @@ class _Gated:
     empty string (checked at load), so no empty-match rules apply.
     """
 
-    def __init__(self, by_signal: dict[str, list[str]]) -> None:
+    def __init__(self, by_signal: dict[str, list[str]], known: Mapping[str, Facts] | None = None) -> None:
+        """``known``: precomputed :data:`Facts` by pattern digest; other patterns are parsed here."""
+        known = known or {}
         self.signals: list[tuple[str, tuple[int, ...]]] = []
         self.sources: list[str] = []
         self.patterns: list[re.Pattern[str] | None] = []  # compiled at first use (see _pattern)
@@ -269,13 +319,14 @@ class _Gated:
         owners: dict[str, list[int]] = {}  # literal -> the patterns requiring it (one of a set)
         for sig in SIGNALS:
             ids = []
-            for pat, _, tree in _tried_order(by_signal.get(sig) or []):
+            facts = [(pat, known.get(_digest(pat)) or _facts(pat)) for pat in by_signal.get(sig) or []]
+            # the order of the signal's alternation (:func:`_tried_order`): patterns led by \b first
+            for pat, (_, lits, reach) in [f for f in facts if f[1][0]] + [f for f in facts if not f[1][0]]:
                 pid = len(self.patterns)
                 self.sources.append(pat)
                 self.patterns.append(None)
-                self.reach.append(_reach(tree))
+                self.reach.append(reach)
                 ids.append(pid)
-                lits = _required_literals(tree)
                 if lits is None:
                     always.append(pid)
                     continue
@@ -386,16 +437,17 @@ class _Rules(dict[str, _Gated]):
     """Compiled rules per language, compiled on first use: compiling every language's (and the
     union's) expressions up front was most of the extractor's construction time."""
 
-    def __init__(self, sources: dict[str, dict[str, list[str]]]) -> None:
+    def __init__(self, sources: dict[str, dict[str, list[str]]], known: Mapping[str, Facts] | None = None) -> None:
         super().__init__()
         self.sources = sources
+        self.known = known or {}
         self._lock = threading.Lock()
 
     def __missing__(self, lang: str) -> _Gated:
         by_signal = self.sources[lang]  # KeyError for a language without a file, as before
         with self._lock:
             if lang not in self:
-                self[lang] = _Gated(by_signal)
+                self[lang] = _Gated(by_signal, self.known)
             return dict.__getitem__(self, lang)
 
 
@@ -410,12 +462,19 @@ class SignalExtractor:
     def __init__(self, patterns_dir: Path | None = None) -> None:
         self.patterns_dir = patterns_dir
         sources: dict[str, dict[str, list[str]]] = {}
+        known: dict[str, Facts] = {}
         if patterns_dir is None:
             root = resources.files("clientsense").joinpath("signal_patterns")
             files = sorted((f for f in root.iterdir() if f.name.endswith(".toml")), key=str)
             for entry in files:
                 with resources.as_file(entry) as p:
                     sources[entry.name[: -len(".toml")]] = _load_file(Path(p), check_patterns=False)
+            index = root.joinpath(INDEX_FILE)
+            if index.is_file():
+                try:
+                    known = _read_index(json.loads(index.read_text(encoding="utf-8")))
+                except (ValueError, TypeError, AttributeError):  # a damaged index: parse every pattern
+                    known = {}
         else:
             for p in sorted(Path(patterns_dir).glob("*.toml")):
                 sources[p.stem] = _load_file(p)
@@ -425,7 +484,7 @@ class SignalExtractor:
                 union.setdefault(sig, []).extend(pats)
         sources[_UNION] = union
         self.languages: tuple[str, ...] = tuple(k for k in sources if k != _UNION)
-        self._compiled = _Rules(sources)
+        self._compiled = _Rules(sources, known)
         if patterns_dir is not None:  # a user's files: report a pattern that does not combine now
             for lang in sources:
                 self._compiled[lang]
@@ -458,3 +517,19 @@ def extract_signals(text: str, lang: str) -> tuple[Signal, ...]:
     if _default is None:
         _default = SignalExtractor()
     return _default.extract(text, lang)
+
+
+def write_index(patterns_dir: Path | None = None) -> Path:
+    """Write ``INDEX_FILE`` for the pattern files of ``patterns_dir`` (default: the shipped ones)."""
+    root = Path(patterns_dir) if patterns_dir else Path(__file__).with_name("signal_patterns")
+    patterns = [p for f in sorted(root.glob("*.toml")) for pats in _load_file(f).values() for p in pats]
+    out = root / INDEX_FILE
+    index = pattern_index(patterns)
+    lines = [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in index["facts"].items()]
+    body = ",\n".join(lines)
+    out.write_text(f'{{"python": {json.dumps(index["python"])}, "facts": {{\n{body}\n}}}}\n', encoding="utf-8")
+    return out
+
+
+if __name__ == "__main__":
+    print(write_index())
