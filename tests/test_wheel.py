@@ -44,6 +44,7 @@ def test_wheel_contents(wheel: Path) -> None:
     assert "clientsense/playbook/playbook.toml" in names and "clientsense/playbook/rules.toml" in names
     for lang in ("en", "ru", "fr", "ro", "pl"):
         assert f"clientsense/signal_patterns/{lang}.toml" in names
+    assert "clientsense/signal_patterns/index.json" in names
 
 
 def test_installed_wheel_works_from_any_directory(wheel: Path, tmp_path: Path) -> None:
