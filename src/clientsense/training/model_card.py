@@ -143,8 +143,10 @@ text spans behind it. A decision aid for support staff, who remain responsible f
   class-balanced logistic regression per signal over hashed character 2–5-grams and word 1–2-grams
   of each clause, trained on the authored train split (a clause is positive when it overlaps a
   gold span). It adds a signal the patterns missed when its best clause scores above a per-signal
-  threshold chosen on the dev split for the F1 of patterns ∪ detector (signals it does not help on
-  dev get no threshold); the clause is the span. The classifiers above use the pattern flags only.
+  threshold: the one chosen on the dev split for the F1 of patterns ∪ detector (signals it does not
+  help on dev get no threshold), times 0.8, because the patterns were written reading dev (the
+  factor was chosen on writers the patterns had never read); the clause is the span. The
+  classifiers above use the pattern flags only.
 - **Language**: see `models/langid/` and the README's language-identification table.
 {refit_note}- Seed {meta.get("seed")}; {versions}. Rebuild with `make train` (reproducible; data hashes in `training.json`).
 
@@ -172,7 +174,7 @@ schemes only approximate ours (e.g. Davidson's "offensive" tweets are not abuse 
 ## Limits
 - The authored corpus is written by the project, not sampled from real inboxes: real client mail
   is longer, messier and more often mixed-language. Expect lower scores on real data.
-- The test split shares its writers with the training data. Two batches of 350 messages by
+- The test split shares its writers with the training data. Three batches of 350 messages by
   writers the model had never seen were scored before they joined the corpus
   (`docs/unseen_writers.md`). The seventh writers' boundary-heavy batch (model 0.1.0+f6812074):
   tone macro-F1 0.82, abusive precision 0.77 with recall 0.87, civil → abusive 5 %, client type
@@ -180,8 +182,12 @@ schemes only approximate ours (e.g. Davidson's "offensive" tweets are not abuse 
   reports of a failure or quiet frustration (model 0.1.0+eccee029): tone 0.84 (pl and ro 0.76),
   civil → abusive 3 %, client type 0.87 (problem-client precision 0.73), step 0.62 / 0.78 before
   `rule_wins_over` and 0.66 / 0.80 after it (on its train and dev rows), signals 0.75, tone ECE
-  0.02. Expect figures between those and the test split's on new wording; the step is the
-  least portable judgement.
+  0.02. The ninth writers' batch, calm reports and signals in indirect wording (model
+  0.1.0+3e56e2fa): tone 0.83 (fr 0.80, ro 0.82, pl 0.83), abusive precision and recall 0.79,
+  civil → abusive 4 %, client type 0.90 (problem-client precision 0.74), step 0.65 / 0.82,
+  signals 0.76 (0.78 with the lowered detector thresholds), tone ECE 0.03. Expect figures between
+  those and the test split's on new wording; the step and the signals are the least portable
+  judgements.
 - Sarcasm, irony and politely worded unreasonable demands are the hardest cases for tone and client type.
 - Code-switching: one language is detected per message; the advice follows it.
 - Public abusive-language corpora carry social-media biases (dialect, identity terms) into the tone model.

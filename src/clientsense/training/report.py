@@ -132,8 +132,8 @@ def evaluate_corpus(
         base["client_type_pred"] = baseline_predictions(train, test, "client_type")
         base["step_pred"] = baseline_predictions(train, test, "step")
         metrics["baseline"] = {
-            "description": "TF-IDF word 1-2 grams + logistic regression, trained on the authored train split only "
-            f"({len(train)} rows, none of them evaluated)",
+            "description": f"TF-IDF word 1-2 grams + logistic regression, trained on {len(train)} rows of the "
+            "authored train split, none of them evaluated",
             "n_train": len(train),
             "tone": by_language(base, "tone", "tone_pred", TONES),
             "client_type": by_language(base, "client_type", "client_type_pred", CLIENT_TYPES),
