@@ -391,3 +391,14 @@ def test_an_index_from_another_python_is_ignored() -> None:
     assert len(_read_index(index)) == 2
     assert _read_index({**index, "python": "2.7"}) == {}
     assert _read_index({"python": index["python"]}) == {}
+
+
+def test_a_damaged_index_falls_back_to_parsing(ex: SignalExtractor, tmp_path: Path) -> None:
+    from clientsense.signals import _Rules
+
+    bad = tmp_path / "index.json"
+    bad.write_text('{"python": "3.11", "facts": {"abc": [true]}', encoding="utf-8")  # truncated JSON
+    rules = _Rules(ex._compiled.sources, bad)
+    assert rules.known() == {}
+    assert rules["en"].sources == ex._compiled["en"].sources and rules["en"].reach == ex._compiled["en"].reach
+    assert _Rules(ex._compiled.sources, tmp_path / "missing.json").known() == {}

@@ -27,6 +27,7 @@ import threading
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -437,17 +438,28 @@ class _Rules(dict[str, _Gated]):
     """Compiled rules per language, compiled on first use: compiling every language's (and the
     union's) expressions up front was most of the extractor's construction time."""
 
-    def __init__(self, sources: dict[str, dict[str, list[str]]], known: Mapping[str, Facts] | None = None) -> None:
+    def __init__(self, sources: dict[str, dict[str, list[str]]], index: Traversable | None = None) -> None:
+        """``index``: a file written by :func:`write_index`, read each time a language is first
+        used (a few milliseconds) rather than held in memory."""
         super().__init__()
         self.sources = sources
-        self.known = known or {}
+        self.index = index
         self._lock = threading.Lock()
+
+    def known(self) -> dict[str, Facts]:
+        """The facts of ``index`` (``{}`` without one, for another Python, or if it is damaged)."""
+        if self.index is None or not self.index.is_file():
+            return {}
+        try:
+            return _read_index(json.loads(self.index.read_text(encoding="utf-8")))
+        except (ValueError, TypeError, AttributeError):  # a damaged index: parse every pattern
+            return {}
 
     def __missing__(self, lang: str) -> _Gated:
         by_signal = self.sources[lang]  # KeyError for a language without a file, as before
         with self._lock:
             if lang not in self:
-                self[lang] = _Gated(by_signal, self.known)
+                self[lang] = _Gated(by_signal, self.known())
             return dict.__getitem__(self, lang)
 
 
@@ -462,7 +474,7 @@ class SignalExtractor:
     def __init__(self, patterns_dir: Path | None = None) -> None:
         self.patterns_dir = patterns_dir
         sources: dict[str, dict[str, list[str]]] = {}
-        known: dict[str, Facts] = {}
+        index: Traversable | None = None
         if patterns_dir is None:
             root = resources.files("clientsense").joinpath("signal_patterns")
             files = sorted((f for f in root.iterdir() if f.name.endswith(".toml")), key=str)
@@ -470,11 +482,6 @@ class SignalExtractor:
                 with resources.as_file(entry) as p:
                     sources[entry.name[: -len(".toml")]] = _load_file(Path(p), check_patterns=False)
             index = root.joinpath(INDEX_FILE)
-            if index.is_file():
-                try:
-                    known = _read_index(json.loads(index.read_text(encoding="utf-8")))
-                except (ValueError, TypeError, AttributeError):  # a damaged index: parse every pattern
-                    known = {}
         else:
             for p in sorted(Path(patterns_dir).glob("*.toml")):
                 sources[p.stem] = _load_file(p)
@@ -484,7 +491,7 @@ class SignalExtractor:
                 union.setdefault(sig, []).extend(pats)
         sources[_UNION] = union
         self.languages: tuple[str, ...] = tuple(k for k in sources if k != _UNION)
-        self._compiled = _Rules(sources, known)
+        self._compiled = _Rules(sources, index)
         if patterns_dir is not None:  # a user's files: report a pattern that does not combine now
             for lang in sources:
                 self._compiled[lang]
