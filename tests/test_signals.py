@@ -402,3 +402,18 @@ def test_a_damaged_index_falls_back_to_parsing(ex: SignalExtractor, tmp_path: Pa
     assert rules.known() == {}
     assert rules["en"].sources == ex._compiled["en"].sources and rules["en"].reach == ex._compiled["en"].reach
     assert _Rules(ex._compiled.sources, tmp_path / "missing.json").known() == {}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "absent"),
+    [  # the client's own behaviour signals, not the business's slowness or the client's availability
+        ("en", "I've been on hold for 52 minutes now.", "disrespect_time"),
+        ("en", "I just want the £310 back, not a voucher.", "demand_outside_terms"),
+        ("ro", "Pot veni oricând la sucursală să semnez.", "disrespect_time"),
+        ("ro", "Am așteptat o oră pentru două porții de paste reci.", "demand_outside_terms"),
+    ],
+)
+def test_behaviour_signals_do_not_fire_on_the_business_side(
+    ex: SignalExtractor, lang: str, text: str, absent: str
+) -> None:
+    assert absent not in ids(ex.extract(text, lang))
