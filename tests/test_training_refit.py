@@ -55,3 +55,19 @@ def test_refit_keeps_the_dev_choices_and_learns_from_dev(
     assert authored.sum() == n_train + n_dev
     assert (tuned.tone_frame["source"] == "authored").sum() == n_train
     assert not corpus[corpus["split"] == "test"]["text"].isin(final.tone_frame["text"]).any()
+
+
+def test_model_version_follows_corpus_patterns_and_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "en").mkdir(parents=True)
+    (corpus / "en" / "b01.jsonl").write_text('{"id": "en-1"}\n', encoding="utf-8")
+    cfg = TrainConfig(corpus_root=corpus)
+    v = train_module._model_version(cfg)
+    assert v.startswith("0.1.0+") and v == train_module._model_version(cfg)
+    assert train_module._model_version(TrainConfig(corpus_root=corpus, out_dir=tmp_path / "elsewhere")) == v
+    assert train_module._model_version(TrainConfig(corpus_root=corpus, signal_threshold_scale=0.7)) != v
+    monkeypatch.setattr(train_module, "_pattern_hashes", lambda: {"en.toml": "0" * 64})
+    assert train_module._model_version(cfg) != v
+    monkeypatch.undo()
+    (corpus / "en" / "b01.jsonl").write_text('{"id": "en-2"}\n', encoding="utf-8")
+    assert train_module._model_version(cfg) != v

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -300,6 +300,20 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     return meta
 
 
+_NOT_SETTINGS = frozenset({"shared_root", "corpus_root", "out_dir", "evaluate"})
+
+
+def _pattern_hashes() -> dict[str, str]:
+    from .. import signals
+
+    root = Path(signals.__file__).with_name("signal_patterns")
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.glob("*.toml"))}
+
+
 def _model_version(cfg: TrainConfig) -> str:
-    digest = hashlib.sha256(json.dumps(_corpus_hashes(cfg.corpus_root), sort_keys=True).encode()).hexdigest()
+    """``0.1.0+`` and 8 hex digits of what the models are built from: the authored corpus, the
+    signal patterns (their flags are model inputs) and the training settings (paths aside)."""
+    settings = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _NOT_SETTINGS}
+    basis = {"corpus": _corpus_hashes(cfg.corpus_root), "patterns": _pattern_hashes(), "settings": settings}
+    digest = hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
     return f"0.1.0+{digest[:8]}"
