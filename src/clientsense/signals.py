@@ -44,7 +44,16 @@ except ImportError:  # pragma: no cover
     import sre_constants as _sre_constants  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
-__all__ = ["INDEX_FILE", "MAX_SPANS_PER_SIGNAL", "SignalExtractor", "extract_signals", "pattern_index"]
+__all__ = [
+    "INDEX_FILE",
+    "MAX_SPANS_PER_SIGNAL",
+    "PATTERNS_DIR",
+    "SignalExtractor",
+    "extract_signals",
+    "index_of",
+    "pattern_index",
+    "write_index",
+]
 
 MAX_SPANS_PER_SIGNAL = 10
 """At most this many spans are reported per signal id (the earliest ones)."""
@@ -526,12 +535,20 @@ def extract_signals(text: str, lang: str) -> tuple[Signal, ...]:
     return _default.extract(text, lang)
 
 
-def write_index(patterns_dir: Path | None = None) -> Path:
+PATTERNS_DIR = Path(__file__).with_name("signal_patterns")
+"""The shipped pattern files on disk (the extractor itself reads them as package resources)."""
+
+
+def index_of(patterns_dir: Path = PATTERNS_DIR) -> dict[str, Any]:
+    """:func:`pattern_index` of every pattern in the ``*.toml`` files of ``patterns_dir``."""
+    files = sorted(Path(patterns_dir).glob("*.toml"))
+    return pattern_index(p for f in files for pats in _load_file(f).values() for p in pats)
+
+
+def write_index(patterns_dir: Path = PATTERNS_DIR) -> Path:
     """Write ``INDEX_FILE`` for the pattern files of ``patterns_dir`` (default: the shipped ones)."""
-    root = Path(patterns_dir) if patterns_dir else Path(__file__).with_name("signal_patterns")
-    patterns = [p for f in sorted(root.glob("*.toml")) for pats in _load_file(f).values() for p in pats]
-    out = root / INDEX_FILE
-    index = pattern_index(patterns)
+    out = Path(patterns_dir) / INDEX_FILE
+    index = index_of(patterns_dir)
     lines = [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in index["facts"].items()]
     body = ",\n".join(lines)
     out.write_text(f'{{"python": {json.dumps(index["python"])}, "facts": {{\n{body}\n}}}}\n', encoding="utf-8")

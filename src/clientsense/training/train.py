@@ -9,7 +9,8 @@ Client type: a stacked model on the authored corpus' train split — the text cl
 out-of-fold log-odds plus the tone probabilities and the signal flags — then one temperature per
 language fitted on dev.
 Signals: a clause-level detector (:mod:`.signal_train`) on the authored train split, thresholds
-on dev (lowered by ``signal_threshold_scale``, chosen on held-out writers); it adds to the pattern hits at inference. The classifiers keep the pattern-only flags.
+on dev (lowered by ``signal_threshold_scale``, chosen on held-out writers); it adds to the
+pattern hits at inference. The classifiers keep the pattern-only flags.
 Step: the same stacking on the authored train split, over the client-type inputs plus the
 client-type model's problem-client probability; the rule table hands the weak cases to it
 (``step = "@model"``).
@@ -103,11 +104,15 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _corpus_hashes(root: Path) -> dict[str, str]:
+def _hashes(root: Path, pattern: str) -> dict[str, str]:
+    """SHA-256 of each file of ``root`` matching the glob ``pattern``, by relative path."""
     return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.glob("*/*.jsonl"))
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.glob(pattern))
     }
+
+
+def _corpus_hashes(root: Path) -> dict[str, str]:
+    return _hashes(root, "*/*.jsonl")
 
 
 def _rows_and_signals(df: pd.DataFrame) -> tuple[list[tuple[str, str]], list[set[str]]]:
@@ -304,10 +309,9 @@ _NOT_SETTINGS = frozenset({"shared_root", "corpus_root", "out_dir", "evaluate"})
 
 
 def _pattern_hashes() -> dict[str, str]:
-    from .. import signals
+    from ..signals import PATTERNS_DIR
 
-    root = Path(signals.__file__).with_name("signal_patterns")
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.glob("*.toml"))}
+    return _hashes(PATTERNS_DIR, "*.toml")
 
 
 def _model_version(cfg: TrainConfig) -> str:
