@@ -99,6 +99,8 @@ CASES: list[tuple[str, str, str, str]] = [
     ("ro", "Am sunat de trei ori la call center.", "repeat_contact", "Am sunat de trei ori"),
     ("ro", "Bunica a murit azi-noapte.", "hardship", "a murit"),
     ("ro", "Mulțumesc frumos doamnei doctor!", "gratitude", "Mulțumesc"),
+    ("ro", "Camera platita a fost data altcuiva.", "business_at_fault", "a fost data altcuiva"),
+    ("ro", "Fișierele au dispărut din cont.", "business_at_fault", "au dispărut"),
     # Polish, with and without diacritics, inflected
     ("pl", "Wy debile z infolinii.", "insult", "Wy debile"),
     ("pl", "Rozmawiałem z debilami z infolinii.", "insult", "debilami"),
