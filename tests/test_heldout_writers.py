@@ -25,7 +25,8 @@ def test_generations_name_existing_batches_in_every_language(script) -> None:  #
     for generation, files in script.GENERATIONS.items():
         part = corpus[batch.isin(files)]
         assert sorted(part["lang"].unique()) == ["en", "fr", "pl", "ro", "ru"], generation
-        assert (part.groupby("lang").size() == 70).all(), generation  # 70 messages per writer
+        per_writer = part.groupby(batch[part.index]).size()  # one file per writer, 70 messages each
+        assert per_writer.between(69, 70).all(), generation  # less the odd near-duplicate removed
         assert set(part["split"]) == {"train", "dev", "test"}  # the script scores only train + dev
     seen = [f for files in script.GENERATIONS.values() for f in files]
     assert len(seen) == len(set(seen))
