@@ -8,7 +8,7 @@ features of the client-type model.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -201,7 +201,7 @@ class Analyzer:
         for c, lr, signals, tp, cp, sp in zip(cleaned, langs, found, tone_p, type_p, step_p, strict=True):
             tone_proba = _proba_dict(self.tone_model.classes_, tp)
             type_proba = _proba_dict(self.client_type_model.classes_, cp)
-            tone = max(tone_proba, key=tone_proba.__getitem__)
+            tone = decide_tone(tone_proba, self.config.abusive_min_proba)
             client_type = max(type_proba, key=type_proba.__getitem__)
             step = self.policy.recommend(
                 tone,
@@ -265,6 +265,13 @@ class Analyzer:
             "step_classes": self.step_model.classes_.tolist() if self.step_model is not None else [],
             "per_language_calibration": sorted(self.tone_model.temperatures),
         }
+
+
+def decide_tone(proba: Mapping[str, float], abusive_min_proba: float | None) -> str:
+    """The tone label: ``abusive`` once its probability reaches ``abusive_min_proba``, else the likeliest."""
+    if abusive_min_proba is not None and proba.get("abusive", 0.0) >= abusive_min_proba:
+        return "abusive"
+    return max(proba, key=proba.__getitem__)
 
 
 def _proba_dict(classes: np.ndarray, row: np.ndarray) -> dict[str, float]:

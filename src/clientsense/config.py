@@ -86,6 +86,16 @@ class Config:
     """The numeric stages take at most this many messages at once (bounds their temporary arrays;
     the results are the same for any chunk or batch size)."""
     seed: int = 0
+    abusive_min_proba: float | None = 0.3
+    """A message is called abusive once the calibrated probability of ``abusive`` reaches this, even
+    when ``frustrated`` is likelier (None: the most probable tone). The probabilities are calibrated
+    on dev, whose writers also wrote train; writers the model never saw put their contempt more
+    indirectly, and their abusive messages get lower probabilities. Chosen on four writer
+    generations each left out of a model (docs/unseen_writers.md), never on the test split."""
+
+    def __post_init__(self) -> None:
+        if self.abusive_min_proba is not None and not 0.0 < self.abusive_min_proba <= 1.0:
+            raise ValueError(f"abusive_min_proba must be in (0, 1] or None, not {self.abusive_min_proba!r}")
 
 
 DEFAULT_CONFIG = Config()
