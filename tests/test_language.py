@@ -440,3 +440,35 @@ def test_a_short_text_needs_a_long_russian_word(text: str) -> None:
     from clientsense.language._translit import translit_russian_hits
 
     assert translit_russian_hits(text) == 0
+
+
+# long messages with few common words: Russian-only spellings count when the model guessed a Slavic language
+TRANSLIT_RU_SPARSE = [
+    "Dobryi vecher. Na proshloi nedele ya oplatila godovuyu podpisku, a v lichnom kabinete do sikh por"
+    " visit probnyi period i vse uroki zakryty. Den'gi so scheta spisany, chek u menya sokhranilsya.",
+    "Prostite, zhurnal'nyi stolik iz orekha, zakazannyi v oktyabre, sobirayutsya dostavlyat' v etom godu?"
+    " Mebel'shchiki obeshchali pozvonit' za den' do priezda i propali.",
+]
+
+
+@pytest.mark.parametrize("text", TRANSLIT_RU_SPARSE)
+def test_sparse_latin_script_russian_is_russian(text: str) -> None:
+    from clientsense.language._translit import translit_russian_hits
+
+    assert translit_russian_hits(text) == 0  # too few lexicon words for the plain rule
+    assert translit_russian_hits(text, slavic_guess=True) >= 2
+    assert detect_language(text).lang == "ru"
+
+
+@pytest.mark.parametrize(("lang", "text"), LATIN_NEIGHBOURS)
+def test_russian_spellings_alone_do_not_make_a_slavic_text_russian(lang: str, text: str) -> None:
+    from clientsense.language._translit import translit_russian_hits
+
+    assert translit_russian_hits(text, slavic_guess=True) == 0
+
+
+def test_russian_spellings_need_one_lexicon_word() -> None:
+    from clientsense.language._translit import translit_russian_hits
+
+    # 'zh', 'ya' and the soft sign occur, but not one common Russian word
+    assert translit_russian_hits("Zhenya pisal'a pro kyanit i yod", slavic_guess=True) == 0

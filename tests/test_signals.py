@@ -161,6 +161,9 @@ def test_swearing_at_a_thing_is_profanity_not_insult(ex: SignalExtractor, lang: 
         ("ro", "Fiica mea a terminat liceul.", None),
         ("ru", "А механики у вас школу закончили?", "у вас школу закончили"),
         ("ru", "Сын закончил школу в июне.", None),
+        # Polish 'tępe' (dull-witted) is an insult; Russian translit 'teper'' (now) is not
+        ("pl", "Ci z infolinii sa tepe jak noz do masla.", "tepe"),
+        ("pl", "Chto mne teper' delat'? Karta zablokirovana.", None),
     ],
 )
 def test_service_judgements_are_not_insults(ex: SignalExtractor, lang: str, text: str, aimed: str | None) -> None:

@@ -15,7 +15,7 @@ from clientsense.artifacts import ArtifactError, models_dir, verify_file
 from clientsense.language import _text as tx
 from clientsense.language._mixed import secondary_languages
 from clientsense.language._model import Model
-from clientsense.language._translit import translit_confidence, translit_russian_hits
+from clientsense.language._translit import SLAVIC_LATIN, translit_confidence, translit_russian_hits
 from clientsense.language.languages import LANGUAGES, base_log_prior
 from clientsense.results import LanguageResult
 
@@ -196,7 +196,7 @@ class LanguageDetector:
         if "ru" in names:
             for i, (text, r) in enumerate(zip(texts, results, strict=True)):
                 if r.lang != "ru" and r.lang != "und":  # translit_russian_hits rejects non-ASCII text
-                    hits = translit_russian_hits(text)
+                    hits = translit_russian_hits(text, slavic_guess=r.lang in SLAVIC_LATIN)
                     if hits:
                         results[i] = _as_translit_russian(r, hits)
         return results
