@@ -41,6 +41,7 @@ GENERATIONS: dict[int, frozenset[str]] = {
     8: frozenset({"en/b21", "fr/b22", "pl/b21", "ro/b21", "ru/b20"}),
     9: frozenset({"en/b22", "fr/b23", "pl/b22", "ro/b22", "ru/b21"}),
     10: frozenset({"en/b23", "fr/b24", "pl/b23", "ro/b23", "ro/b24", "ru/b22"}),
+    11: frozenset({"en/b24", "fr/b25", "pl/b24", "ro/b25", "ru/b23"}),
 }
 
 
