@@ -164,6 +164,17 @@ def test_swearing_at_a_thing_is_profanity_not_insult(ex: SignalExtractor, lang: 
         # Polish 'tępe' (dull-witted) is an insult; Russian translit 'teper'' (now) is not
         ("pl", "Ci z infolinii sa tepe jak noz do masla.", "tepe"),
         ("pl", "Chto mne teper' delat'? Karta zablokirovana.", None),
+        # said of a thing or a signature, not of a person (the eleventh writers' civil complaints)
+        ("pl", "Jak sie to powtorzy, pismo pojdzie od calej wsi.\nWojciech Baran, Pniewo", None),
+        ("pl", "Wasz kierownik to zwykly baran.", "baran"),
+        ("pl", "To jest bezczelne naciąganie ludzi na lotnisku.", None),
+        ("pl", "Wasza konsultantka to bezczelna osoba.", "bezczelna"),
+        ("ro", "Aveti cea mai jalnica acoperire din oras.", None),
+        ("ro", "Sunteti cea mai penibila firma din oras.", "cea mai penibila"),
+        ("ro", "Firma functioneaza ca un tobogan de gunoi.", None),
+        ("ro", "M-a tratat ca pe un gunoi.", "gunoi"),
+        ("fr", "C'est du travail de cochon, refaites la dalle.", None),
+        ("fr", "Vos ouvriers sont des cochons.", "cochons"),
     ],
 )
 def test_service_judgements_are_not_insults(ex: SignalExtractor, lang: str, text: str, aimed: str | None) -> None:
