@@ -57,6 +57,7 @@ class TrainConfig:
     public_sources: list[str] = field(default_factory=lambda: list(READERS))
     cap_per_source_class: int = 1000
     authored_weight: float = 10.0
+    public_abusive_weight: float = 1.0
     tone_alpha: float = 1e-5
     client_type_C: float = 8.0
     stack_C: float = 1.0
@@ -75,13 +76,15 @@ class TrainConfig:
 def tone_training_frame(
     public: pd.DataFrame, corpus: pd.DataFrame, cfg: TrainConfig, splits: tuple[str, ...] = ("train",)
 ) -> pd.DataFrame:
-    """Public train rows (capped per source × tone) + authored rows of ``splits``, with sample weights."""
+    """Public train rows (capped per source × tone; abusive ones weighted ``public_abusive_weight``)
+    + authored rows of ``splits`` (weighted ``authored_weight``), with sample weights."""
     train = public[public["split"] == "train"]
     parts = [
         g.sample(n=min(len(g), cfg.cap_per_source_class), random_state=cfg.seed)
         for _, g in train.groupby(["source", "tone"], sort=True)
     ]
-    pub = pd.concat(parts, ignore_index=True).assign(weight=1.0)
+    pub = pd.concat(parts, ignore_index=True)
+    pub = pub.assign(weight=np.where(pub["tone"] == "abusive", cfg.public_abusive_weight, 1.0))
     own = corpus[corpus["split"].isin(splits)][["text", "lang", "tone"]].assign(
         source="authored", weight=cfg.authored_weight
     )
