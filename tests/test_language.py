@@ -387,6 +387,8 @@ def default_detector_model():  # type: ignore[no-untyped-def]
 # --- Russian typed in Latin letters -------------------------------------------------------------
 TRANSLIT_RU = [
     "kogda budet dostavka? uzhe nedelyu zhdu",
+    "Otvet cherez 4 dnya — spasibo, uzhe ne aktualno.",  # a typographic dash is not a letter
+    "«Zavtra», skazali. Uzhe tretiy den' zhdu 🙄",
     "Zdravstvuite, podskazhite pozhaluista, gde moi zakaz?",
     "spasibo bolshoe, vse rabotaet",
     "vashi operatory voobshe ne otvechayut, eto uzhas",
@@ -398,7 +400,17 @@ LATIN_NEIGHBOURS = [
     ("pl", "Dzien dobry, kiedy bedzie dostawa? Czekam juz tydzien."),
     ("hr", "Dobar dan, kada ce stici moja narudzba? Hvala."),
     ("en", "Thanks, the privet hedge looks great, see you in Moscow."),
+    ("cs", "Dobry den — kdy to bude hotove? Uz tyden cekam 🙄"),
 ]
+
+
+def test_translit_needs_latin_letters_not_ascii_punctuation() -> None:
+    from clientsense.language._translit import latin_ascii_letters, translit_russian_hits
+
+    assert latin_ascii_letters("zhdu — «spasibo» 🙄 №5")
+    assert not latin_ascii_letters("ждём, spasibo")
+    assert not latin_ascii_letters("Dobrý den, uzhe zhdu")
+    assert translit_russian_hits("Dobrý den, kogda budet dostavka? uzhe nedelyu zhdu") == 0
 
 
 @pytest.mark.parametrize("text", TRANSLIT_RU)

@@ -6,7 +6,8 @@ This module recognises such text by frequent Russian words in their common Latin
 (zh/j, sh/sch/shch, kh/h, ya/ja, -yi/-ii/-iy endings). The lexicon keeps only forms that are
 not ordinary words of the Latin-script languages we support (``vy``, ``den``, ``ne``, ``kozel``
 are Czech or Slovak words and are left out). A text is Russian when it is plain ASCII and at
-least ``MIN_HITS`` distinct lexicon words make up at least ``MIN_SHARE`` of its words.
+least ``MIN_HITS`` distinct lexicon words make up at least ``MIN_SHARE`` of its words. "Plain
+ASCII" is about letters: a typographic dash, quotes or an emoji do not disqualify a text.
 
 When the model's guess is itself a Latin-script Slavic language (``SLAVIC_LATIN``), words spelled
 the way only Russian translit spells them count too (``zh``, ``kh``, ``ya``/``yu``/``yo``, the soft
@@ -71,7 +72,7 @@ def translit_russian_hits(text: str, slavic_guess: bool = False) -> int:
     ``slavic_guess``: the model took the text for a Latin-script Slavic language; then words in
     Russian-only spellings count alongside the lexicon words (at least one of those is needed).
     """
-    if not text.isascii():
+    if not latin_ascii_letters(text):
         return 0
     words = text.lower().translate(_TO_SPACE).split()
     if not words:
@@ -93,6 +94,12 @@ def translit_russian_hits(text: str, slavic_guess: bool = False) -> int:
         if marked >= MIN_HITS and marked >= MIN_SHARE * len(words):
             return marked
     return 0
+
+
+def latin_ascii_letters(text: str) -> bool:
+    """Every letter of ``text`` is ASCII (dashes, typographic quotes, emoji and digits may be
+    anything): a Cyrillic or accented letter means the text is not translit."""
+    return text.isascii() or not any(c.isalpha() and not c.isascii() for c in text)
 
 
 def translit_confidence(hits: int) -> float:

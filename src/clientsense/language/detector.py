@@ -195,7 +195,7 @@ class LanguageDetector:
                 results.append(LanguageResult(cands[0][0], cands[0][1], cands, all_names[s]))
         if "ru" in names:
             for i, (text, r) in enumerate(zip(texts, results, strict=True)):
-                if r.lang != "ru" and r.lang != "und":  # translit_russian_hits rejects non-ASCII text
+                if r.lang != "ru" and r.lang != "und":  # translit_russian_hits rejects non-ASCII letters
                     hits = translit_russian_hits(text, slavic_guess=r.lang in SLAVIC_LATIN)
                     if hits:
                         results[i] = _as_translit_russian(r, hits)
