@@ -71,3 +71,21 @@ def test_model_version_follows_corpus_patterns_and_settings(tmp_path: Path, monk
     monkeypatch.undo()
     (corpus / "en" / "b01.jsonl").write_text('{"id": "en-2"}\n', encoding="utf-8")
     assert train_module._model_version(cfg) != v
+
+
+def test_tone_frame_weights_public_abusive_rows_and_authored_rows(
+    data: tuple[pd.DataFrame, pd.DataFrame, TrainConfig],
+) -> None:
+    from dataclasses import replace
+
+    from clientsense.training.train import tone_training_frame
+
+    public, corpus, cfg = data
+    frame = tone_training_frame(public, corpus, replace(cfg, public_abusive_weight=0.4, authored_weight=7.0))
+    pub = frame[frame["source"] != "authored"]
+    assert set(pub.loc[pub["tone"] == "abusive", "weight"]) == {0.4}
+    assert set(pub.loc[pub["tone"] != "abusive", "weight"]) == {1.0}
+    assert set(frame.loc[frame["source"] == "authored", "weight"]) == {7.0}
+    assert (pub["tone"] == "abusive").any() and len(pub) == (public["split"] == "train").sum()
+    default = tone_training_frame(public, corpus, cfg)
+    assert set(default.loc[default["source"] != "authored", "weight"]) == {1.0}
