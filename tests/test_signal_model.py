@@ -246,3 +246,30 @@ def test_detect_scores_only_the_thresholded_signals_and_agrees_with_the_full_sco
     # a model without thresholds scores nothing
     silent = SignalModel(model.n_features, model.signals, model.coef, model.intercept, {})
     assert silent.detect(rows) == [(), (), (), ()] and not silent._dense
+
+
+def test_saved_model_stores_signal_columns_in_a_byte_and_loads_back_exactly(tmp_path: Path) -> None:
+    model = SignalModel.load(models_dir() / SIGNAL_MODEL_FILE)
+    path = model.save(tmp_path / SIGNAL_MODEL_FILE)
+    with np.load(path, allow_pickle=False) as z:
+        assert z["coef_indices"].dtype == np.uint8  # 18 signals
+    again = SignalModel.load(path)
+    assert model.coef is not None and again.coef is not None
+    assert again.coef.indices.dtype == np.int32
+    assert (again.coef != model.coef).nnz == 0 and again.coef.shape == model.coef.shape
+    assert again.thresholds == model.thresholds and np.array_equal(again.intercept, model.intercept)
+    rows = [("Third time asking: where is my refund? Your courier is useless.", "en")]
+    assert [d for d in again.detect(rows)] == [d for d in model.detect(rows)]
+
+
+def test_a_model_written_with_row_pointers_still_loads(tmp_path: Path) -> None:
+    from clientsense.compiled import load_arrays, save_arrays
+
+    model = SignalModel.load(models_dir() / SIGNAL_MODEL_FILE)
+    arrays, header = load_arrays(model.save(tmp_path / "new.npz"))
+    assert model.coef is not None
+    old = {k: v for k, v in arrays.items() if k != "coef_row_nnz"}
+    old["coef_indptr"] = model.coef.indptr
+    old["coef_indices"] = model.coef.indices.astype(np.int32)
+    again = SignalModel.load(save_arrays(tmp_path / "old.npz", old, header))
+    assert again.coef is not None and (again.coef != model.coef).nnz == 0

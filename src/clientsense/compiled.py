@@ -10,6 +10,7 @@ model as one ``.npz`` file (arrays plus a JSON header) that :func:`load_arrays` 
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -302,12 +303,12 @@ def save_arrays(path: Path, arrays: Mapping[str, np.ndarray], header: Mapping[st
     the same content (members in name order, fixed timestamps)."""
     doc = json.dumps({"format": FORMAT, **header}, sort_keys=True).encode("utf-8")
     members: dict[str, np.ndarray] = {"__header__": np.frombuffer(doc, dtype=np.uint8), **arrays}
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(members):
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as fh:
-                np.lib.format.write_array(fh, np.asanyarray(members[name]), allow_pickle=False)
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(members[name]), allow_pickle=False)
+            zf.writestr(info, buf.getvalue(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     return path
 
 

@@ -129,8 +129,10 @@ class SignalModel:
         coef = sp.csr_matrix(self.coef)
         arrays = {
             "coef_data": np.asarray(coef.data, dtype=np.float32),
-            "coef_indices": coef.indices,
-            "coef_indptr": coef.indptr,
+            # column = signal: 18 of them fit in a byte (lossless; a quarter of the int32 size)
+            "coef_indices": coef.indices.astype(np.min_scalar_type(max(len(self.signals) - 1, 0))),
+            # entries per feature row (at most one per signal) instead of the int32 row pointers
+            "coef_row_nnz": np.diff(coef.indptr).astype(np.min_scalar_type(len(self.signals))),
             "intercept": np.asarray(self.intercept, dtype=np.float32),
         }
         header = {
@@ -148,8 +150,13 @@ class SignalModel:
         if header.get("kind") != "signals":
             raise CompileError(f"{path} does not hold a signal model")
         n, signals = int(header["n_features"]), tuple(header["signals"])
+        if "coef_row_nnz" in arrays:
+            indptr = np.zeros(arrays["coef_row_nnz"].size + 1, dtype=np.int32)
+            np.cumsum(arrays["coef_row_nnz"], out=indptr[1:])
+        else:  # written before the row counts
+            indptr = arrays["coef_indptr"]
         coef = sp.csr_matrix(
-            (arrays["coef_data"], arrays["coef_indices"], arrays["coef_indptr"]), shape=(n, len(signals))
+            (arrays["coef_data"], arrays["coef_indices"].astype(np.int32), indptr), shape=(n, len(signals))
         )
         intercept = arrays["intercept"]
         if intercept.shape != (len(signals),):
