@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 import string
+from functools import lru_cache
+from typing import Any
 
 MIN_HITS = 2
 MIN_SHARE = 0.2
@@ -59,6 +61,7 @@ _NOT_ALONE = frozenset({"privet"})  # an English word too ("privet hedge"): neve
 
 _TO_SPACE = str.maketrans({c: " " for c in string.punctuation + string.digits})
 _TO_SPACE_KEEP_APOSTROPHE = str.maketrans({c: " " for c in string.punctuation.replace("'", "") + string.digits})
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 SLAVIC_LATIN = frozenset({"cs", "sk", "hr", "sl", "bs", "sr", "pl"})
 """Model guesses under which Russian-only spellings count as evidence."""
 _RUSSIAN_SPELLING = re.compile(
@@ -74,7 +77,10 @@ def translit_russian_hits(text: str, slavic_guess: bool = False) -> int:
     """
     if not latin_ascii_letters(text):
         return 0
-    words = text.lower().translate(_TO_SPACE).split()
+    low = text.lower()
+    if next(_lexicon_automaton().iter(low), None) is None:  # no lexicon word even as a substring
+        return 0
+    words = low.translate(_TO_SPACE).split()
     if not words:
         return 0
     found = LEXICON.intersection(words)
@@ -99,7 +105,19 @@ def translit_russian_hits(text: str, slavic_guess: bool = False) -> int:
 def latin_ascii_letters(text: str) -> bool:
     """Every letter of ``text`` is ASCII (dashes, typographic quotes, emoji and digits may be
     anything): a Cyrillic or accented letter means the text is not translit."""
-    return text.isascii() or not any(c.isalpha() and not c.isascii() for c in text)
+    return text.isascii() or not any(m.group().isalpha() for m in _NON_ASCII.finditer(text))
+
+
+@lru_cache(maxsize=1)
+def _lexicon_automaton() -> Any:
+    """Finds any lexicon word inside a text in one pass (a cheap exit for the usual text with none)."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in sorted(LEXICON):
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
 
 
 def translit_confidence(hits: int) -> float:
