@@ -273,3 +273,26 @@ def test_a_model_written_with_row_pointers_still_loads(tmp_path: Path) -> None:
     old["coef_indices"] = model.coef.indices.astype(np.int32)
     again = SignalModel.load(save_arrays(tmp_path / "old.npz", old, header))
     assert again.coef is not None and (again.coef != model.coef).nnz == 0
+
+
+def test_densified_model_scores_to_the_bit_and_holds_no_sparse_copy(tmp_path: Path) -> None:
+    from clientsense.analyzer import Analyzer
+
+    sparse = SignalModel.load(models_dir() / SIGNAL_MODEL_FILE)
+    dense = SignalModel.load(models_dir() / SIGNAL_MODEL_FILE)
+    dense.densify()
+    assert dense.coef is None and dense._full is not None
+    rows = [
+        ("You are clowns. I will not pay the second invoice; this is the third time I write.", "en"),
+        ("Zwróćcie pieniądze za zamówienie 123, to już trzeci mail.", "pl"),
+        ("Вы идиоты, платить не буду.", "ru"),
+        ("", "en"),
+    ]
+    assert dense.detect(rows) == sparse.detect(rows)
+    pieces, langs = [t for t, _ in rows], [lg for _, lg in rows]
+    for cols in (None, (3, 1, 7), (0,)):
+        assert np.array_equal(dense.clause_scores(pieces, langs, cols), sparse.clause_scores(pieces, langs, cols))
+    with pytest.raises(RuntimeError, match="densified"):
+        dense.save(tmp_path / "x.npz")
+    model = Analyzer().signal_model
+    assert model is not None and model.coef is None  # the analyzer keeps only the dense block

@@ -116,16 +116,41 @@ class SignalModel:
     _dense: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _full: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
+    _full_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32), init=False, repr=False, compare=False)
+    _full_order: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         state["_dense"] = {}  # stored sparse (small on disk), used dense (fast product)
+        if self.coef is not None:
+            state["_full"] = None
         return state
+
+    def densify(self) -> None:
+        """For inference only: hold every signal's weights as one dense block and drop the sparse
+        matrix, which would otherwise sit in memory beside the block (about 12 MB). The block's
+        first columns are the signals with a threshold, so :meth:`detect` multiplies by a view of
+        just those. Scores are the same to the bit (each column is summed on its own); :meth:`save`
+        then refuses."""
+        if self._full is None:
+            active = [j for j, sig in enumerate(self.signals) if sig in self.thresholds]
+            order = tuple(active + [j for j in range(len(self.signals)) if j not in active])
+            block, row_of = self._weights(order)
+            # two contiguous blocks: a product then reads whole rows of just the scored signals
+            self._full = (np.ascontiguousarray(block[:, : len(active)]), np.ascontiguousarray(block[:, len(active) :]))
+            self._full_rows = row_of
+            self._full_order = order
+            del block
+            self._dense.clear()
+            self.coef = None
 
     def save(self, path: Path) -> Path:
         """Write the model as one array file (:func:`clientsense.compiled.save_arrays`)."""
         if self.coef is None:
-            raise RuntimeError("SignalModel is not fitted")
+            raise RuntimeError(
+                "SignalModel is not fitted" if self._full is None else "a densified SignalModel cannot be saved"
+            )
         coef = sp.csr_matrix(self.coef)
         arrays = {
             "coef_data": np.asarray(coef.data, dtype=np.float32),
@@ -203,12 +228,24 @@ class SignalModel:
     ) -> np.ndarray:
         """Probabilities (clauses × signals), or × the signals ``cols`` (indices into ``signals``)."""
         cols = tuple(range(len(self.signals))) if cols is None else cols
-        weights, row_of = self._weights(cols)
+        pick: list[int] | None = None
+        if self._full is not None:  # every signal's weights, in the order of ``_full_order``
+            scored, rest = self._full
+            row_of = self._full_rows
+            if cols == self._full_order[: scored.shape[1]]:
+                weights = scored  # the signals with a threshold (what ``detect`` asks for)
+            else:
+                weights, pick = np.hstack([scored, rest]), [self._full_order.index(c) for c in cols]
+        else:
+            weights, row_of = self._weights(cols)
         if not pieces:
             return np.zeros((0, len(cols)), dtype=np.float32)
         X = self.features(pieces, langs)
         compact = Rows(X.data, row_of[X.indices], X.indptr, (X.shape[0], len(weights)))
-        z = row_products(compact, weights, np.float32) + self.intercept[list(cols)]
+        z = row_products(compact, weights, np.float32)
+        if pick is not None:
+            z = z[:, pick]
+        z = z + self.intercept[list(cols)]
         return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
 
     def best_clauses(
