@@ -116,16 +116,18 @@ class SignalModel:
     _dense: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _full: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
-    _full_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32), init=False, repr=False, compare=False)
+    # after densify(): (scored signals' block, the other signals' block, each feature's row)
+    _full: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False, compare=False)
     _full_order: tuple[int, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         state["_dense"] = {}  # stored sparse (small on disk), used dense (fast product)
-        if self.coef is not None:
-            state["_full"] = None
         return state
+
+    def _scored(self) -> list[tuple[int, str, float]]:
+        """``(column, signal, threshold)`` of the signals that have a threshold, in column order."""
+        return [(j, sig, t) for j, sig in enumerate(self.signals) if (t := self.thresholds.get(sig)) is not None]
 
     def densify(self) -> None:
         """For inference only: hold every signal's weights as one dense block and drop the sparse
@@ -134,12 +136,12 @@ class SignalModel:
         just those. Scores are the same to the bit (each column is summed on its own); :meth:`save`
         then refuses."""
         if self._full is None:
-            active = [j for j, sig in enumerate(self.signals) if sig in self.thresholds]
+            active = [j for j, _, _ in self._scored()]
             order = tuple(active + [j for j in range(len(self.signals)) if j not in active])
             block, row_of = self._weights(order)
             # two contiguous blocks: a product then reads whole rows of just the scored signals
-            self._full = (np.ascontiguousarray(block[:, : len(active)]), np.ascontiguousarray(block[:, len(active) :]))
-            self._full_rows = row_of
+            k = len(active)
+            self._full = (np.ascontiguousarray(block[:, :k]), np.ascontiguousarray(block[:, k:]), row_of)
             self._full_order = order
             del block
             self._dense.clear()
@@ -230,8 +232,7 @@ class SignalModel:
         cols = tuple(range(len(self.signals))) if cols is None else cols
         pick: list[int] | None = None
         if self._full is not None:  # every signal's weights, in the order of ``_full_order``
-            scored, rest = self._full
-            row_of = self._full_rows
+            scored, rest, row_of = self._full
             if cols == self._full_order[: scored.shape[1]]:
                 weights = scored  # the signals with a threshold (what ``detect`` asks for)
             else:
@@ -272,7 +273,7 @@ class SignalModel:
     def detect(self, rows: Sequence[tuple[str, str]]) -> list[tuple[Signal, ...]]:
         """Signals whose best clause reaches the threshold, one per id, spanning that clause.
         Only the signals with a threshold are scored."""
-        active = [(j, sig, t) for j, sig in enumerate(self.signals) if (t := self.thresholds.get(sig)) is not None]
+        active = self._scored()
         if not active:
             return [() for _ in rows]
         found = []

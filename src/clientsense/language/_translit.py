@@ -92,9 +92,7 @@ def translit_russian_hits(text: str, slavic_guess: bool = False) -> int:
         return hits
     if slavic_guess and found - _NOT_ALONE:
         spelled = {
-            w.strip("'")
-            for w in text.lower().translate(_TO_SPACE_KEEP_APOSTROPHE).split()
-            if _RUSSIAN_SPELLING.search(w)
+            w.strip("'") for w in low.translate(_TO_SPACE_KEEP_APOSTROPHE).split() if _RUSSIAN_SPELLING.search(w)
         }
         marked = len(found | spelled)
         if marked >= MIN_HITS and marked >= MIN_SHARE * len(words):
