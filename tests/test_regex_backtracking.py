@@ -14,6 +14,7 @@ import time
 import pytest
 
 from clientsense.signals import SignalExtractor, _compile, _sre_constants, _sre_parse
+from clientsense.threats import HarmThreats
 
 N = 20_000
 BOUND_S = 1.5
@@ -143,6 +144,12 @@ def test_signal_patterns(signal: str) -> None:
     """The alternation of every language's patterns for one signal. Scanning it costs at least as
     much as scanning any of its patterns, which is how the extractor runs them (gated, one by one)."""
     _check(f"signal {signal}", _compile(_UNION_SOURCES[signal]))
+
+
+@pytest.mark.parametrize("lang", HarmThreats().languages)
+def test_harm_threat_patterns(lang: str) -> None:
+    """One language's threat-of-harm patterns, as the analyzer runs them (one alternation)."""
+    _check(f"harm threats {lang}", HarmThreats()._compiled[lang])
 
 
 def test_shipped_pattern_files_pass_the_full_check() -> None:

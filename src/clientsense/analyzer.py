@@ -34,6 +34,7 @@ from .results import Analysis, LanguageResult, Signal
 from .signal_model import LEGACY_SIGNAL_MODEL_FILE, SIGNAL_MODEL_FILE, SignalModel, combine
 from .signals import SignalExtractor
 from .textfeatures import signal_flag_arrays, tone_proba_arrays
+from .threats import HarmThreats, apply_threats
 
 _M = TypeVar("_M")
 
@@ -77,6 +78,7 @@ class Analyzer:
         self.step_model: CompiledClassifier | None = self._classifier(STEP_FILE)
         self.detector = LanguageDetector(languages=self.config.languages)
         self.signals = SignalExtractor()
+        self.threats = HarmThreats()
         self.signal_model: SignalModel | None = self._signal_model()
         self.playbook = load_playbook(Path(playbook) if playbook else None)
         self.policy = Policy(self.playbook, load_rules(Path(rules) if rules else None), self.config.fallback_language)
@@ -186,12 +188,16 @@ class Analyzer:
             next(detected) if c.has_letters else LanguageResult(UNDETERMINED, 0.0) for c in cleaned
         ]
         found = [self.signals.extract(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
+        threats = [self.threats.find(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         # a message without letters (only URLs, numbers, emoji) gives the classifiers nothing to
         # read: they see an empty text, so every such message gets the same, defined judgement
         rows = [(c.text if c.has_letters else "", lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
         # the side features of features.side_frame, as arrays: no DataFrame on the hot path
         columns = signal_flag_arrays([{s.id for s in f} for f in found])
         tone_p = self.tone_model.predict_proba_columns(rows, columns)
+        # a threat of physical harm is abuse (label guide) whatever words it uses: the rule's
+        # posterior replaces the tone model's before the client-type and step models read it
+        tone_p = apply_threats(tone_p, list(self.tone_model.classes_), [bool(t) for t in threats])
         columns.update(tone_proba_arrays(tone_p, list(self.tone_model.classes_)))
         type_p = self.client_type_model.predict_proba_columns(rows, columns)
         found = self._add_learned(rows, found)  # the classifiers were trained on pattern flags only
@@ -201,7 +207,9 @@ class Analyzer:
             columns["p_problem_client"] = type_p[:, problem]
             step_p = list(self.step_model.predict_proba_columns(rows, columns))
         out = []
-        for c, lr, signals, tp, cp, sp in zip(cleaned, langs, found, tone_p, type_p, step_p, strict=True):
+        for c, lr, signals, threat, tp, cp, sp in zip(
+            cleaned, langs, found, threats, tone_p, type_p, step_p, strict=True
+        ):
             tone_proba = _proba_dict(self.tone_model.classes_, tp)
             type_proba = _proba_dict(self.client_type_model.classes_, cp)
             tone = decide_tone(tone_proba, self.config.abusive_min_proba)
@@ -216,6 +224,7 @@ class Analyzer:
                 step_proba=None
                 if sp is None or self.step_model is None or not c.has_letters
                 else _proba_dict(self.step_model.classes_, sp),
+                threats=threat,
             )
             warnings = []
             if not c.has_letters:

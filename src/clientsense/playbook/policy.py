@@ -9,6 +9,8 @@ from ..results import Signal, Span, Step
 from .loader import Playbook, Rule
 
 TENSE_TONES = frozenset({"abusive"})
+THREAT_OF_HARM = "threat of harm"
+"""How a threatening span (not one of the label guide's signals) is named in a reason."""
 PAUSE = "pause_conversation"
 
 
@@ -35,11 +37,14 @@ class Policy:
         lang: str,
         advice_language: str | None = None,
         step_proba: dict[str, float] | None = None,
+        threats: Sequence[Span] = (),
     ) -> Step:
         """The localised :class:`Step` for one message.
 
         ``step_proba`` is the step model's distribution; a rule with ``defer_to_model`` lets it
         pick the step (and its runner-ups the alternatives). Without it the rule's own step stands.
+        ``threats`` are spans threatening physical harm (:mod:`clientsense.threats`): on an abusive
+        message they are cited first in the reason and the evidence.
         """
         present = {s.id for s in signals}
         rule = self.choose(tone, client_type, present, proba)
@@ -66,6 +71,8 @@ class Policy:
         else:
             step_id, cited, alternatives, model_note = rule.step, rule.cited(), rule.alternatives, ""
         evidence = [s for s in signals if s.id in cited]
+        if tone == "abusive" and threats:
+            evidence = [Signal(THREAT_OF_HARM, span, source="rule") for span in threats] + evidence
         reason = self._reason(rule, step_id, tone, client_type, proba, evidence, model_note, model_first)
         used, texts = self.playbook.text(step_id, advice_language or lang, self.fallback_language)
         examples = texts.get("examples") or [""]

@@ -42,6 +42,7 @@ from ..config import TRAINING_META_FILE as META_FILE
 from ..features import TextFeaturizer, side_columns, side_frame, signal_columns, step_columns
 from ..signal_model import LEGACY_SIGNAL_MODEL_FILE, SIGNAL_MODEL_FILE, SignalModel
 from ..signals import extract_signals
+from ..threats import apply_threats, find_harm_threats
 from .corpora import READERS, file_hashes, load_public
 from .corpus import load_corpus
 from .signal_train import fit_signal_model
@@ -129,9 +130,11 @@ def tone_inputs(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def client_type_inputs(df: pd.DataFrame, tone: StackedClassifier) -> pd.DataFrame:
-    """Text, language, tone probabilities and signal flags of each row of ``df``."""
+    """Text, language, tone probabilities (threats of harm applied, as the analyzer does) and
+    signal flags of each row of ``df``."""
     rows, signals = _rows_and_signals(df)
-    tone_proba = tone.predict_proba(side_frame(rows, signals))
+    threatened = [bool(find_harm_threats(text, lang)) for text, lang in rows]
+    tone_proba = apply_threats(tone.predict_proba(side_frame(rows, signals)), list(tone.classes_), threatened)
     return side_frame(rows, signals, tone_proba, list(tone.classes_))
 
 
@@ -312,14 +315,16 @@ _NOT_SETTINGS = frozenset({"shared_root", "corpus_root", "out_dir", "evaluate"})
 
 
 def _pattern_hashes() -> dict[str, str]:
+    """The signal pattern files and the threat-of-harm patterns (both shape model inputs)."""
     from ..signals import PATTERNS_DIR
+    from ..threats import THREATS_FILE
 
-    return _hashes(PATTERNS_DIR, "*.toml")
+    return {**_hashes(PATTERNS_DIR, "*.toml"), **_hashes(THREATS_FILE.parent, THREATS_FILE.name)}
 
 
 def _model_version(cfg: TrainConfig) -> str:
     """``0.1.0+`` and 8 hex digits of what the models are built from: the authored corpus, the
-    signal patterns (their flags are model inputs) and the training settings (paths aside)."""
+    signal and threat patterns (their flags are model inputs) and the training settings (paths aside)."""
     settings = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _NOT_SETTINGS}
     basis = {"corpus": _corpus_hashes(cfg.corpus_root), "patterns": _pattern_hashes(), "settings": settings}
     digest = hashlib.sha256(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()
