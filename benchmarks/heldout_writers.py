@@ -43,6 +43,7 @@ GENERATIONS: dict[int, frozenset[str]] = {
     10: frozenset({"en/b23", "fr/b24", "pl/b23", "ro/b23", "ro/b24", "ru/b22"}),
     11: frozenset({"en/b24", "fr/b25", "pl/b24", "ro/b25", "ru/b23"}),
     12: frozenset({"en/b25", "fr/b26", "pl/b25", "ro/b26", "ru/b24"}),
+    13: frozenset({"en/b26", "fr/b27", "pl/b26", "ro/b27", "ru/b25"}),
 }
 
 
