@@ -124,7 +124,7 @@ def test_predict_proba_columns_equals_predict_proba_on_the_side_frame() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_stored_weight_precision_keeps_the_probabilities(dtype: type) -> None:
-    """Shipped text models keep their weights as float32 (the step model as float16): the fast
+    """Shipped text models keep their weights as float32 (tone and step as float16): the fast
     path must still give scikit-learn's probabilities for those weights, and close to float64's."""
     from clientsense.classify import linear_proba
 
@@ -155,3 +155,34 @@ def test_hstack_equals_scipy_hstack(seed: int) -> None:
     np.testing.assert_array_equal(ours.data, ref.data)
     as32 = [b.astype(np.float32) for b in blocks]  # other dtypes go to scipy
     assert (hstack_csr(as32) != sp.hstack(as32, format="csr")).nnz == 0
+
+
+def test_sgd_n_seeds_keeps_the_mean_of_the_seeds_weights() -> None:
+    def sgd(n_seeds: int = 1, seed: int = 0) -> TextClassifier:
+        featurizer = TextFeaturizer(n_char_features=2**12, n_word_features=2**10)
+        return TextClassifier(featurizer=featurizer, solver="sgd", random_state=seed, n_seeds=n_seeds)
+
+    three = sgd(n_seeds=3).fit(TEXTS, LABELS)
+    singles = [sgd(seed=s).fit(TEXTS, LABELS).model_ for s in (0, 1000, 2000)]
+    np.testing.assert_allclose(three.model_.coef_, np.mean([m.coef_ for m in singles], axis=0))
+    np.testing.assert_allclose(three.model_.intercept_, np.mean([m.intercept_ for m in singles], axis=0))
+    assert not np.allclose(singles[0].coef_, singles[1].coef_)  # the seeds do differ
+    assert clone(three).get_params()["n_seeds"] == 3
+    # the logistic solver has no seed to vary: n_seeds changes nothing
+    lr = small().fit(TEXTS, LABELS).model_.coef_
+    np.testing.assert_array_equal(clone(small()).set_params(n_seeds=3).fit(TEXTS, LABELS).model_.coef_, lr)
+
+
+def test_oof_repeats_average_several_fold_splits() -> None:
+    from clientsense.classify import StackedClassifier
+    from clientsense.features import side_frame, signal_columns
+
+    flags = [{"insult"}, {"gratitude"}, {"repeat_contact"}, {"insult"}, {"gratitude"}, {"repeat_contact"}] * 6
+    X = side_frame(TEXTS, flags)
+    one = StackedClassifier(small(), signal_columns(), cv=2).fit(X, LABELS)
+    again = StackedClassifier(small(), signal_columns(), cv=2, oof_repeats=1).fit(X, LABELS)
+    three = StackedClassifier(small(), signal_columns(), cv=2, oof_repeats=3).fit(X, LABELS)
+    np.testing.assert_array_equal(one.meta_.coef_, again.meta_.coef_)  # 1 repeat: the single split
+    assert not np.allclose(one.meta_.coef_, three.meta_.coef_)  # other splits change the meta model
+    np.testing.assert_array_equal(one.text_model_.model_.coef_, three.text_model_.model_.coef_)  # not the text model
+    np.testing.assert_allclose(three.predict_proba(X).sum(axis=1), 1.0)

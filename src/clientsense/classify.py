@@ -78,6 +78,9 @@ class TextClassifier(_LanguageCalibrated):
     class_weight: ``"balanced"`` by default.
     calibration: ``"sigmoid"``/``"isotonic"`` (cross-validated) or ``None`` (the model's own probabilities).
     cv: folds used to fit that calibrator.
+    n_seeds: the SGD solver is fitted this many times with different shuffling seeds and keeps the
+        mean of their weights (one convex loss, so the mean's loss is no higher than theirs on
+        average; it varies less from run to run); the logistic solver ignores it.
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class TextClassifier(_LanguageCalibrated):
         cv: int = 3,
         max_iter: int = 3000,
         random_state: int = 0,
+        n_seeds: int = 1,
     ) -> None:
         self.featurizer = featurizer
         self.solver = solver
@@ -101,6 +105,7 @@ class TextClassifier(_LanguageCalibrated):
         self.cv = cv
         self.max_iter = max_iter
         self.random_state = random_state
+        self.n_seeds = n_seeds
 
     def _base_estimator(self) -> Any:
         if self.solver == "logistic":
@@ -131,6 +136,13 @@ class TextClassifier(_LanguageCalibrated):
 
             model = CalibratedClassifierCV(model, method=self.calibration, cv=self.cv, ensemble=False)
         model.fit(Z, y, sample_weight=sample_weight)
+        if self.solver == "sgd" and self.n_seeds > 1 and not self.calibration:
+            fits = [model]
+            for k in range(1, self.n_seeds):
+                other = self._base_estimator().set_params(random_state=self.random_state + 1000 * k)
+                fits.append(other.fit(Z, y, sample_weight=sample_weight))
+            model.coef_ = np.mean([f.coef_ for f in fits], axis=0)
+            model.intercept_ = np.mean([f.intercept_ for f in fits], axis=0)
         self.model_ = model
         self.classes_ = np.asarray(model.classes_)
         self.lang_calibrators_ = {}
@@ -146,7 +158,8 @@ class StackedClassifier(_LanguageCalibrated):
     ``X`` is a DataFrame with ``text``, ``lang`` and every column named in ``side_columns``.
     With ``meta_column``, only rows where that column is true (e.g. in-domain rows) are folded and
     train the meta model; the other rows (e.g. public corpora) always stay in the text model's
-    training data.
+    training data. With ``oof_repeats`` > 1 the out-of-fold scores are the mean over that many
+    different fold splits (the meta model then depends less on one split).
     """
 
     def __init__(
@@ -157,6 +170,7 @@ class StackedClassifier(_LanguageCalibrated):
         cv: int = 5,
         meta_column: str | None = None,
         random_state: int = 0,
+        oof_repeats: int = 1,
     ) -> None:
         self.text_model = text_model
         self.side_columns = side_columns
@@ -164,6 +178,7 @@ class StackedClassifier(_LanguageCalibrated):
         self.cv = cv
         self.meta_column = meta_column
         self.random_state = random_state
+        self.oof_repeats = oof_repeats
 
     def _side(self, X: Any, n_rows: int) -> np.ndarray:
         return self._side_matrix(X, getattr(X, "columns", ()), n_rows, "a DataFrame with columns")
@@ -184,14 +199,15 @@ class StackedClassifier(_LanguageCalibrated):
         oof = np.zeros((len(folded), len(self.text_model_.classes_)))
         from sklearn.model_selection import StratifiedKFold  # training only
 
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-        for _, te in folds.split(folded, y[folded]):
-            keep = np.ones(len(y), dtype=bool)
-            keep[folded[te]] = False
-            part = clone(template).fit(
-                [r for r, k in zip(rows, keep, strict=True) if k], y[keep], sample_weight=weight[keep]
-            )
-            oof[te] = part.predict_proba([rows[i] for i in folded[te]])
+        for rep in range(self.oof_repeats):
+            folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state + rep)
+            for _, te in folds.split(folded, y[folded]):
+                keep = np.ones(len(y), dtype=bool)
+                keep[folded[te]] = False
+                part = clone(template).fit(
+                    [r for r, k in zip(rows, keep, strict=True) if k], y[keep], sample_weight=weight[keep]
+                )
+                oof[te] += part.predict_proba([rows[i] for i in folded[te]]) / self.oof_repeats
         self.meta_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
         self.meta_.fit(np.column_stack([log_odds(oof), side[folded]]), y[folded])
         self.classes_ = np.asarray(self.meta_.classes_)

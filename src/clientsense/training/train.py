@@ -60,6 +60,8 @@ class TrainConfig:
     authored_weight: float = 10.0
     public_abusive_weight: float = 1.0  # 0.4 on held-out generations 11 / 12: tone +0.015 / -0.017; not adopted
     tone_alpha: float = 1e-5
+    tone_seeds: int = 1
+    tone_oof_repeats: int = 1
     client_type_C: float = 8.0
     stack_C: float = 1.0
     tone_stack_C: float = 0.3
@@ -147,12 +149,19 @@ def step_inputs(df: pd.DataFrame, tone: StackedClassifier, client_type: StackedC
 
 def fit_tone(frame: pd.DataFrame, cfg: TrainConfig) -> StackedClassifier:
     """Text model on public + authored rows; meta model on the authored rows' out-of-fold scores."""
-    text_model = TextClassifier(featurizer=TextFeaturizer(), solver="sgd", alpha=cfg.tone_alpha, random_state=cfg.seed)
+    text_model = TextClassifier(
+        featurizer=TextFeaturizer(), solver="sgd", alpha=cfg.tone_alpha, random_state=cfg.seed, n_seeds=cfg.tone_seeds
+    )
     model = StackedClassifier(
-        text_model, signal_columns(), C=cfg.tone_stack_C, meta_column="in_domain", random_state=cfg.seed
+        text_model,
+        signal_columns(),
+        C=cfg.tone_stack_C,
+        meta_column="in_domain",
+        random_state=cfg.seed,
+        oof_repeats=cfg.tone_oof_repeats,
     )
     X = tone_inputs(frame).assign(in_domain=(frame["source"] == "authored").to_numpy())
-    return compact(model.fit(X, frame["tone"], sample_weight=frame["weight"].to_numpy()))
+    return compact(model.fit(X, frame["tone"], sample_weight=frame["weight"].to_numpy()), np.float16)
 
 
 def fit_client_type(train: pd.DataFrame, tone: StackedClassifier, cfg: TrainConfig) -> StackedClassifier:
@@ -175,6 +184,9 @@ def compact(model: StackedClassifier, dtype: type = np.float32) -> StackedClassi
     the artifacts on disk and in memory and moves the probabilities only beyond the sixth decimal.
     The step model, last in the chain and the largest (11 classes), is stored as float16 (7.7 →
     4.1 MB): its primary step agreed with the float32 model's on all 3,480 train and dev messages.
+    The tone model too (4.5 → about 2.3 MB, keeping the models under 30 MB): with its weights cast
+    to float16, model 0.1.0+f4237646 gave the same tone, client type and step on all 7,574 corpus
+    messages, tone probabilities within 0.0003.
     Applied right after fitting, so later stages (calibration, the next models) see the final model."""
     clf = model.text_model_.model_
     clf.coef_ = np.asarray(clf.coef_, dtype=dtype)
