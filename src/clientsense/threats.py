@@ -13,6 +13,7 @@ Patterns are matched on the same folded view as the signal patterns
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -74,15 +75,14 @@ class HarmThreats:
         return tuple(spans)
 
 
-_default: HarmThreats | None = None
+@functools.cache
+def _shipped() -> HarmThreats:
+    return HarmThreats()
 
 
 def find_harm_threats(text: str, lang: str) -> tuple[Span, ...]:
-    """:meth:`HarmThreats.find` with the shipped patterns."""
-    global _default
-    if _default is None:
-        _default = HarmThreats()
-    return _default.find(text, lang)
+    """:meth:`HarmThreats.find` with the shipped patterns (loaded on first use)."""
+    return _shipped().find(text, lang)
 
 
 def apply_threats(proba: np.ndarray, classes: Sequence[str], threatened: Sequence[bool]) -> np.ndarray:
