@@ -76,7 +76,7 @@ SOURCES: dict[str, tuple[str, str, str, str]] = {
 
 
 def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
-    from ..config import DEFAULT_CONFIG
+    from ..config import DEFAULT_CONFIG, HARM_THREAT_ABUSIVE_P
     from .report import metrics_markdown, public_markdown
 
     abusive_min = DEFAULT_CONFIG.abusive_min_proba
@@ -135,9 +135,12 @@ text spans behind it. A decision aid for support staff, who remain responsible f
 ## Models
 - **Tone**: hashed character 2–5-grams of the case- and diacritic-folded text + spaCy-tokenised
   word 1–2-grams + style and language features → class-balanced logistic loss by SGD on public +
-  authored rows; a small logistic "stack" then combines its out-of-fold log-odds with the 0/1
-  signal flags, trained on the authored rows; one softmax temperature per language fitted on the
-  authored dev split (calibration keeps the ranking). {tone_rule}
+  authored rows (the mean weights of {meta.get("config", {}).get("tone_seeds", 1)} SGD seeds); a small logistic "stack" then combines its
+  out-of-fold log-odds (averaged over {meta.get("config", {}).get("tone_oof_repeats", 1)} fold splits) with the 0/1 signal flags, trained on
+  the authored rows; one softmax temperature per language fitted on the authored dev split
+  (calibration keeps the ranking). {tone_rule} Threats of physical harm found by the per-language
+  patterns of `harm_threats.toml` set the abusive probability to {HARM_THREAT_ABUSIVE_P} (their smoothed precision on
+  train/dev) before the client-type and step models read it.
 - **Client type**: the same stacking on the authored train split only — text log-odds (out of
   fold) + tone probabilities + signal flags — temperature-calibrated per language the same way.
 - **Playbook step**: the same stacking over the client-type inputs plus the problem-client
