@@ -51,6 +51,25 @@ def test_near_misses_are_not_threats(lang: str, text: str) -> None:
     assert find_harm_threats(text, lang) == ()
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", 'Your courier told my mother "I know where you live". I want an explanation.'),
+        ("en", "He wrote “I know where you live” in the chat, is that normal?"),
+        ("fr", "Le livreur lui a dit « je sais où vous habitez », c'est inadmissible."),
+        ("pl", "Kurier powiedział: „wiem, gdzie pani mieszka”."),
+        ("ru", "Ваш мастер сказал мне «я знаю, где ты живёшь», разберитесь."),
+    ],
+)
+def test_quoted_threats_are_someone_elses_words(lang: str, text: str) -> None:
+    assert find_harm_threats(text, lang) == ()
+
+
+def test_a_threat_after_a_closed_quote_or_on_a_new_line_is_found() -> None:
+    assert find_harm_threats('You said "tomorrow". I know where you live.', "en")
+    assert find_harm_threats('He said "ok\nI know where you live', "en")  # the quote is on another line
+
+
 def test_empty_and_huge_texts() -> None:
     assert find_harm_threats("", "en") == ()
     long = "I know where you live. " * 20_000

@@ -67,12 +67,29 @@ class HarmThreats:
             return ()
         text = text[:MAX_RAW_CHARS]
         spans = []
-        for m in rx.finditer(_view(text)):
-            if m.end() > m.start():
+        view = _view(text)
+        for m in rx.finditer(view):
+            if m.end() > m.start() and not _quoted(view, m.start(), m.end()):
                 spans.append(Span(m.start(), m.end(), text[m.start() : m.end()]))
                 if len(spans) == MAX_THREAT_SPANS:
                     break
         return tuple(spans)
+
+
+_PAIRED_QUOTES = (("«", "»"), ("“", "”"), ("„", "”"))
+
+
+def _quoted(view: str, start: int, end: int) -> bool:
+    """Whether ``view[start:end]`` sits inside quotation marks on its line (a client reporting what
+    someone else said: "your courier told me 'I know where you live'" is not the client's threat)."""
+    line_start = view.rfind("\n", 0, start) + 1
+    line_end = view.find("\n", end)
+    before, after = view[line_start:start], view[end : line_end if line_end >= 0 else len(view)]
+    if before.count('"') % 2 == 1 and '"' in after:
+        return True
+    return any(
+        before.rfind(opening) > before.rfind(closing) and closing in after for opening, closing in _PAIRED_QUOTES
+    )
 
 
 @functools.cache
