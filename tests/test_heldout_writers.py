@@ -42,3 +42,34 @@ def test_overrides_are_checked_against_train_config(script) -> None:  # type: ig
         script.overrides(["colour=red"])
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         script.overrides(["step_C"])
+
+
+def test_heldout_tone_scores(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The tone-only script's scoring: macro-F1, abusive P / R and civil → abusive of a model's argmax."""
+    import numpy as np
+    import pandas as pd
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("heldout_tone", ROOT / "benchmarks" / "heldout_tone.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    class Fixed:  # predicts abusive, frustrated, frustrated, neutral
+        classes_ = np.array(["abusive", "frustrated", "neutral"])
+
+        def predict_proba(self, X):  # type: ignore[no-untyped-def]
+            return np.eye(3)[[0, 1, 1, 2]]
+
+    df = pd.DataFrame(
+        {
+            "text": ["you idiots", "late again", "late again!", "thanks"],
+            "lang": ["en", "en", "fr", "fr"],
+            "tone": ["abusive", "frustrated", "neutral", "neutral"],
+        }
+    )
+    s = module.tone_scores(Fixed(), df)
+    assert s["n"] == 4 and s["abusive_precision"] == 1.0 and s["abusive_recall"] == 1.0
+    assert s["civil_flagged_abusive"] == 0.0
+    assert s["tone_macro_f1"] == round((1.0 + 2 / 3 + 2 / 3) / 3, 4)
+    assert set(s["per_language"]) == {"en", "fr"}
