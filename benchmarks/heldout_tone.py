@@ -16,21 +16,17 @@ Refit variance is large on a left-out generation: seeds 0–3 gave tone 0.794–
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from heldout_writers import GENERATIONS, batch_of, overrides
+from heldout_writers import argument_parser, left_out_generation
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from clientsense.training.corpora import load_public
-from clientsense.training.corpus import load_corpus
-from clientsense.training.train import TrainConfig, fit_tone, tone_inputs, tone_training_frame
+from clientsense.training.train import fit_tone, tone_inputs, tone_training_frame
 
 
 def tone_scores(model: Any, df: pd.DataFrame) -> dict[str, Any]:
@@ -53,20 +49,8 @@ def tone_scores(model: Any, df: pd.DataFrame) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--generation", type=int, choices=sorted(GENERATIONS), required=True)
-    ap.add_argument("--shared", default="../shared/corpora", help="the public corpora")
-    ap.add_argument("--data", default="data/corpus", help="the authored corpus")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrainConfig override")
-    args = ap.parse_args(argv)
-    changed = overrides(args.set)
-    cfg = replace(TrainConfig(shared_root=Path(args.shared), corpus_root=Path(args.data)), **changed)
-    corpus = load_corpus(cfg.corpus_root)
-    left_out = batch_of(corpus).isin(GENERATIONS[args.generation])
-    if not left_out.any():
-        raise SystemExit(f"no batch of generation {args.generation} in {cfg.corpus_root}")
-    held = corpus[left_out & (corpus["split"] != "test")]
-    rest = corpus[~left_out]
+    args = argument_parser(__doc__.split("\n\n")[0]).parse_args(argv)
+    changed, cfg, held, rest = left_out_generation(args)
     dev = rest[rest["split"] == "dev"]
     frame = tone_training_frame(load_public(cfg.shared_root, cfg.public_sources), rest, cfg, ("train",))
     tone = fit_tone(frame, cfg)

@@ -90,22 +90,33 @@ def summary(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The options every left-out-generation script takes: generation, data paths, overrides."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--generation", type=int, choices=sorted(GENERATIONS), required=True)
     ap.add_argument("--shared", default="../shared/corpora", help="the public corpora")
     ap.add_argument("--data", default="data/corpus", help="the authored corpus")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="TrainConfig override")
-    ap.add_argument("--out", help="keep the fitted model directory here")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def left_out_generation(args: argparse.Namespace) -> tuple[dict[str, Any], TrainConfig, pd.DataFrame, pd.DataFrame]:
+    """``(overrides, config, held, rest)``: the generation's train and dev rows (never its test
+    rows) and the corpus without that generation."""
     changed = overrides(args.set)
     cfg = replace(TrainConfig(shared_root=Path(args.shared), corpus_root=Path(args.data)), **changed)
     corpus = load_corpus(cfg.corpus_root)
     left_out = batch_of(corpus).isin(GENERATIONS[args.generation])
     if not left_out.any():
         raise SystemExit(f"no batch of generation {args.generation} in {cfg.corpus_root}")
-    held = corpus[left_out & (corpus["split"] != "test")]
-    rest = corpus[~left_out]
+    return changed, cfg, corpus[left_out & (corpus["split"] != "test")], corpus[~left_out]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argument_parser(__doc__.split("\n\n")[0])
+    ap.add_argument("--out", help="keep the fitted model directory here")
+    args = ap.parse_args(argv)
+    changed, cfg, held, rest = left_out_generation(args)
     models = _fit_models(
         load_public(cfg.shared_root, cfg.public_sources), rest, cfg, ("train",), rest[rest["split"] == "dev"]
     )
