@@ -113,3 +113,12 @@ def test_a_message_without_threat_is_unchanged_by_the_rule(analyzer) -> None:  #
     r = analyzer.analyze("My parcel is a week late, where is it?")
     assert r.tone != "abusive"
     assert "threat of harm" not in r.step.reason
+
+
+def test_a_precomputed_view_gives_the_same_spans_as_the_signal_stage_reads() -> None:
+    from clientsense.signals import SignalExtractor, extract_signals, text_view
+
+    text = "Ещё раз так сделаешь — ноги переломаю. Третий раз пишу, верните деньги! " * 400  # over MAX_RAW_CHARS
+    view = text_view(text)
+    assert HarmThreats().find(text, "ru", view) == find_harm_threats(text, "ru") != ()
+    assert SignalExtractor().extract(text, "ru", view) == extract_signals(text, "ru") != ()

@@ -32,7 +32,7 @@ from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
 from .results import Analysis, LanguageResult, Signal
 from .signal_model import LEGACY_SIGNAL_MODEL_FILE, SIGNAL_MODEL_FILE, SignalModel, combine
-from .signals import SignalExtractor
+from .signals import SignalExtractor, text_view
 from .textfeatures import signal_flag_arrays, tone_proba_arrays
 from .threats import HarmThreats, apply_threats
 
@@ -187,8 +187,9 @@ class Analyzer:
         langs: list[LanguageResult] = [
             next(detected) if c.has_letters else LanguageResult(UNDETERMINED, 0.0) for c in cleaned
         ]
-        found = [self.signals.extract(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
-        threats = [self.threats.find(c.text, lr.lang) for c, lr in zip(cleaned, langs, strict=True)]
+        views = [text_view(c.text) for c in cleaned]  # what both pattern stages read
+        found = [self.signals.extract(c.text, lr.lang, v) for c, lr, v in zip(cleaned, langs, views, strict=True)]
+        threats = [self.threats.find(c.text, lr.lang, v) for c, lr, v in zip(cleaned, langs, views, strict=True)]
         # a message without letters (only URLs, numbers, emoji) gives the classifiers nothing to
         # read: they see an empty text, so every such message gets the same, defined judgement
         rows = [(c.text if c.has_letters else "", lr.lang) for c, lr in zip(cleaned, langs, strict=True)]

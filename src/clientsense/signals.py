@@ -52,6 +52,7 @@ __all__ = [
     "extract_signals",
     "index_of",
     "pattern_index",
+    "text_view",
     "write_index",
 ]
 
@@ -72,6 +73,13 @@ def _view(text: str) -> str:
     """The same-length string patterns are matched against."""
     folded = fold(text).translate(_VIEW_TABLE)
     return _WS_RE.sub(" ", folded)
+
+
+def text_view(text: str) -> str:
+    """The view patterns read of a message: :func:`_view` of its first ``MAX_RAW_CHARS`` characters
+    (compute it once and pass it to :meth:`SignalExtractor.extract` and
+    :meth:`clientsense.threats.HarmThreats.find`)."""
+    return _view(text[:MAX_RAW_CHARS])
 
 
 def _subtrees(op: Any, arg: Any) -> list[Any]:
@@ -505,12 +513,13 @@ class SignalExtractor:
             for lang in sources:
                 self._compiled[lang]
 
-    def extract(self, text: str, lang: str) -> tuple[Signal, ...]:
+    def extract(self, text: str, lang: str, view: str | None = None) -> tuple[Signal, ...]:
         """Signals found in ``text`` (patterns of ``lang``, or of all languages if unknown).
 
         Returns one :class:`Signal` per non-overlapping match (at most
         :data:`MAX_SPANS_PER_SIGNAL` per id), sorted by span start. Only the first
-        :data:`clientsense.config.MAX_RAW_CHARS` characters are searched.
+        :data:`clientsense.config.MAX_RAW_CHARS` characters are searched. ``view``, if given, must
+        be :func:`text_view` of ``text`` (computed once for every pattern stage).
         """
         if not isinstance(text, str) or not text:
             return ()
@@ -518,7 +527,8 @@ class SignalExtractor:
         rules = self._compiled[key] if key in self._compiled.sources else None
         if rules is None or not rules.signals:
             rules = self._compiled[_UNION]
-        view = _view(text[:MAX_RAW_CHARS])  # bounded time on any input: spans lie in this prefix
+        if view is None:
+            view = text_view(text)  # bounded time on any input: spans lie in this prefix
         found = [Signal(sig, Span(start, end, text[start:end])) for sig, start, end in rules.finditer(view)]
         found.sort(key=lambda s: (s.span.start, s.span.end, s.id))
         return tuple(found)

@@ -8,7 +8,7 @@ language (``harm_threats.toml``) finds them; a message with a hit gets the tone 
 threatening words become evidence of the recommendation.
 
 Patterns are matched on the same folded view as the signal patterns
-(:func:`clientsense.signals._view`) and checked for unbounded repeats when loaded.
+(:func:`clientsense.signals.text_view`) and checked for unbounded repeats when loaded.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 
 from .config import HARM_THREAT_ABUSIVE_P, MAX_RAW_CHARS
 from .results import Span
-from .signals import _check_bounded, _view
+from .signals import _check_bounded, text_view
 
 __all__ = ["HarmThreats", "apply_threats", "find_harm_threats"]
 
@@ -60,14 +60,16 @@ class HarmThreats:
     def languages(self) -> tuple[str, ...]:
         return tuple(sorted(self._compiled))
 
-    def find(self, text: str, lang: str) -> tuple[Span, ...]:
-        """The threatening spans of ``text`` (original characters), earliest first."""
+    def find(self, text: str, lang: str, view: str | None = None) -> tuple[Span, ...]:
+        """The threatening spans of ``text`` (original characters), earliest first. ``view``, if
+        given, must be :func:`clientsense.signals.text_view` of ``text`` (the signal stage's)."""
         rx = self._compiled.get(lang)
         if rx is None or not text:
             return ()
         text = text[:MAX_RAW_CHARS]
+        if view is None:
+            view = text_view(text)
         spans = []
-        view = _view(text)
         for m in rx.finditer(view):
             if m.end() > m.start() and not _quoted(view, m.start(), m.end()):
                 spans.append(Span(m.start(), m.end(), text[m.start() : m.end()]))
