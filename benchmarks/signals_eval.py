@@ -25,7 +25,7 @@ from pathlib import Path
 
 from clientsense.clean import clean_text
 from clientsense.config import LANGUAGES, SIGNALS
-from clientsense.signal_model import SIGNAL_MODEL_FILE, SignalModel, combine
+from clientsense.signal_model import SIGNAL_MODEL_FILE, SignalModel
 from clientsense.signals import SignalExtractor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             text = clean_text(row.get("text", "")).text
             row = {**row, "text": text}
             found = extractor.extract(text, lang)
-            if learned is not None:
-                found = combine(found, learned.detect([(text, lang)])[0])
+            if learned is not None:  # its veto on the pattern hits, then its own hits
+                found = learned.refine([(text, lang)], [found])[0]
             pred: dict[str, list[tuple[int, int]]] = {}
             for s in found:
                 pred.setdefault(s.id, []).append((s.span.start, s.span.end))

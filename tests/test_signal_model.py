@@ -12,7 +12,7 @@ import pytest
 from clientsense.artifacts import ArtifactError, models_dir, write_manifest
 from clientsense.config import SIGNALS
 from clientsense.results import Signal, Span
-from clientsense.signal_model import SIGNAL_MODEL_FILE, SignalModel, clauses, combine
+from clientsense.signal_model import SIGNAL_MODEL_FILE, UNFITTED_INTERCEPT, SignalModel, clauses, combine
 from clientsense.signals import SignalExtractor
 
 
@@ -296,3 +296,70 @@ def test_densified_model_scores_to_the_bit_and_holds_no_sparse_copy(tmp_path: Pa
         dense.save(tmp_path / "x.npz")
     model = Analyzer().signal_model
     assert model is not None and model.coef is None  # the analyzer keeps only the dense block
+
+
+def test_veto_drops_pattern_hits_the_detector_scores_low_and_keeps_the_rest() -> None:
+    model = _toy_model()
+    text = "Kindly frobnicate the zorble. The colour is lovely."
+    j = SIGNALS.index("refund_request")
+    ranges = clauses(text)
+    scores = model.clause_scores([text[a:b] for a, b in ranges], ["en"] * len(ranges))[:, j]
+    assert scores[0] > 0.5 > scores[1]
+    high = Signal("refund_request", Span(7, 17, text[7:17]))  # "frobnicate": a clause scored high
+    low = Signal("refund_request", Span(34, 40, text[34:40]))  # "colour": a clause scored low
+    other = Signal("insult", Span(30, 40, text[30:40]))  # never fitted (no examples): it never vetoes
+    assert model.intercept[SIGNALS.index("insult")] <= UNFITTED_INTERCEPT
+    model.thresholds = {}  # the detector adds nothing of its own here
+    model.veto = float(scores[1]) + 1e-4
+    assert model.refine([(text, "en")], [(high, low, other)]) == [(high, other)]
+    assert model.refine([(text, "en")], [(low,)]) == [()]
+    model.veto = 0.0  # no veto: the patterns' hits stand, as combine() gives them
+    assert model.refine([(text, "en")], [(high, low, other)]) == [(high, low, other)]
+    # a hit whose span touches no clause (punctuation only) is kept
+    dots = "... !!!"
+    stray = Signal("refund_request", Span(0, 3, "..."))
+    model.veto = 0.9
+    assert model.refine([(dots, "en")], [(stray,)]) == [(stray,)]
+
+
+def test_refine_with_a_veto_adds_the_same_learned_hits_as_detect() -> None:
+    model = SignalModel.load(models_dir() / SIGNAL_MODEL_FILE)
+    rows = [
+        ("You are clowns. I will not pay the second invoice; this is the third time I write.", "en"),
+        ("Merci et à bientôt,\nThomas", "fr"),
+        ("", "en"),
+    ]
+    nothing: list[tuple[Signal, ...]] = [(), (), ()]
+    plain = model.refine(rows, nothing)
+    model.veto = 0.05
+    assert model.refine(rows, nothing) == plain == [combine((), hits) for hits in model.detect(rows)]
+
+
+def test_all_scores_agree_densified_or_not_and_the_veto_survives_saving(tmp_path: Path) -> None:
+    model = SignalModel.load(models_dir() / SIGNAL_MODEL_FILE)
+    pieces, langs = ["Vous êtes des incapables", "Thanks for fixing the boiler so fast", "ok"], ["fr", "en", "en"]
+    sparse = model.all_scores(pieces, langs)
+    assert sparse.shape == (3, len(model.signals))
+    model.veto = 0.07
+    path = model.save(tmp_path / SIGNAL_MODEL_FILE)
+    again = SignalModel.load(path)
+    assert again.veto == pytest.approx(0.07)
+    again.densify()
+    assert np.allclose(again.all_scores(pieces, langs), sparse, atol=1e-6)
+    assert again.all_scores([], []).shape == (0, len(model.signals))
+
+
+def test_a_model_file_without_a_veto_loads_with_none_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    from clientsense.compiled import CompileError, load_arrays, save_arrays
+
+    arrays, header = load_arrays(models_dir() / SIGNAL_MODEL_FILE)
+    old = {k: v for k, v in header.items() if k != "veto"}
+    save_arrays(tmp_path / "old.npz", arrays, old)
+    assert SignalModel.load(tmp_path / "old.npz").veto == 0.0
+    save_arrays(tmp_path / "bad.npz", arrays, {**old, "veto": 1.5})
+    with pytest.raises(CompileError, match="veto"):
+        SignalModel.load(tmp_path / "bad.npz")
+    from clientsense.training.signal_train import fit_signal_model
+
+    with pytest.raises(ValueError, match="veto"):
+        fit_signal_model(_toy_corpus(), _toy_corpus(), n_features=1 << 10, veto=1.0)

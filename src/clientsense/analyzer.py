@@ -31,7 +31,7 @@ from .history import DEFAULT_HISTORY, HistoryConfig, ThreadAnalysis, analyze_thr
 from .language import LanguageDetector
 from .playbook import Policy, load_playbook, load_rules
 from .results import Analysis, LanguageResult, Signal
-from .signal_model import LEGACY_SIGNAL_MODEL_FILE, SIGNAL_MODEL_FILE, SignalModel, combine
+from .signal_model import LEGACY_SIGNAL_MODEL_FILE, SIGNAL_MODEL_FILE, SignalModel
 from .signals import SignalExtractor, text_view
 from .textfeatures import signal_flag_arrays, tone_proba_arrays
 from .threats import HarmThreats, apply_threats
@@ -255,11 +255,11 @@ class Analyzer:
     def _add_learned(
         self, rows: Sequence[tuple[str, str]], found: list[tuple[Signal, ...]]
     ) -> list[tuple[Signal, ...]]:
-        """Pattern hits plus the learned detector's hits for ids the patterns missed (if shipped)."""
+        """Pattern hits the learned detector does not veto, plus its hits for ids the patterns
+        missed (if shipped; :meth:`~clientsense.signal_model.SignalModel.refine`)."""
         if self.signal_model is None or not rows:
             return found
-        learned = self.signal_model.detect(rows)
-        return [combine(p, q) for p, q in zip(found, learned, strict=True)]
+        return self.signal_model.refine(rows, found)
 
     def info(self) -> dict[str, Any]:
         """Model version, languages and paths (for ``clientsense info``)."""

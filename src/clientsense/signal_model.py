@@ -11,6 +11,12 @@ punctuation — as its span and ``source="model"``.
 
 :func:`combine` merges these hits into the pattern hits: a pattern span is kept when it exists,
 a model span is added only for signal ids the patterns did not find.
+
+The detector also checks the patterns (:meth:`SignalModel.refine`): a pattern hit whose clauses
+it scores below ``veto`` for that signal is dropped. The patterns were written while reading the
+corpus, so on new writers they misfire more (the fourteenth writers' batch, before it joined:
+pattern precision 0.74 against 0.86 on the corpus' train and dev rows); the detector, scoring
+the whole clause, tells a sign-off "Merci et à bientôt" from thanks for a repair.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ _SUBCLAUSE_RE = re.compile(r"[^;:,]+[;:,]?")
 _LONG_CLAUSE = 90
 _WORD_RE = re.compile(r"(?u)\b\w+\b")  # the word vectorizer's token_pattern, also used by _word_ngrams
 _TRIM = " \t\n.,;:!?-–—\"'«»()“”„"
+UNFITTED_INTERCEPT = -30.0
+"""The intercept of a signal too rare to fit: it scores about 0 everywhere and never vetoes."""
 
 
 def clauses(text: str) -> list[tuple[int, int]]:
@@ -113,6 +121,7 @@ class SignalModel:
     coef: sp.csr_matrix | None = None  # (n_features, n_signals), float32
     intercept: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     thresholds: dict[str, float] = field(default_factory=dict)
+    veto: float = 0.0  # pattern hits scored below this for their signal are dropped (0: none)
     _dense: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -167,6 +176,7 @@ class SignalModel:
             "n_features": self.n_features,
             "signals": list(self.signals),
             "thresholds": {k: float(v) for k, v in self.thresholds.items()},
+            "veto": float(self.veto),
         }
         return save_arrays(path, arrays, header)
 
@@ -188,7 +198,11 @@ class SignalModel:
         intercept = arrays["intercept"]
         if intercept.shape != (len(signals),):
             raise CompileError(f"{path}: the intercepts do not match the {len(signals)} signals")
-        return cls(n, signals, coef, intercept, {str(k): float(v) for k, v in header["thresholds"].items()})
+        thresholds = {str(k): float(v) for k, v in header["thresholds"].items()}
+        veto = float(header.get("veto", 0.0))  # models written before the veto have none
+        if not 0.0 <= veto < 1.0:
+            raise CompileError(f"{path}: veto must be in [0, 1), got {veto}")
+        return cls(n, signals, coef, intercept, thresholds, veto)
 
     def _weights(self, cols: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """The weights of signals ``cols`` for the features with any, as a dense float32 block
@@ -248,6 +262,61 @@ class SignalModel:
             z = z[:, pick]
         z = z + self.intercept[list(cols)]
         return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
+
+    def all_scores(self, pieces: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+        """Probabilities (clauses × every signal, in ``signals`` order); on a densified model the
+        two weight blocks are multiplied separately (no copy of the weights)."""
+        n = len(self.signals)
+        if self._full is None:
+            return self.clause_scores(pieces, langs, tuple(range(n)))
+        if not pieces:
+            return np.zeros((0, n), dtype=np.float32)
+        scored, rest, row_of = self._full
+        X = self.features(pieces, langs)
+        compact = Rows(X.data, row_of[X.indices], X.indptr, (X.shape[0], len(scored)))
+        order = list(self._full_order)
+        k = scored.shape[1]
+        z = np.empty((X.shape[0], n), dtype=np.float32)
+        z[:, order[:k]] = row_products(compact, scored, np.float32)
+        if rest.shape[1]:
+            z[:, order[k:]] = row_products(compact, rest, np.float32)
+        z += self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float32)
+
+    def refine(self, rows: Sequence[tuple[str, str]], found: Sequence[tuple[Signal, ...]]) -> list[tuple[Signal, ...]]:
+        """The pattern hits ``found`` of each row that the detector does not veto (a hit is vetoed
+        when every clause its span touches scores below ``veto`` for its signal), plus the
+        detector's own hits for the signal ids left without one (:func:`combine`)."""
+        if self.veto <= 0.0:
+            return [combine(p, q) for p, q in zip(found, self.detect(rows), strict=True)]
+        ranges = [clauses(text) for text, _ in rows]
+        pieces = [text[a:b] for (text, _), rs in zip(rows, ranges, strict=True) for a, b in rs]
+        langs = [lang for (_, lang), rs in zip(rows, ranges, strict=True) for _ in rs]
+        P = self.all_scores(pieces, langs)
+        column = {sig: j for j, sig in enumerate(self.signals)}
+        active = self._scored()
+        out = []
+        i = 0
+        for (text, _), rs, hits in zip(rows, ranges, found, strict=True):
+            block = P[i : i + len(rs)]
+            i += len(rs)
+            kept = tuple(h for h in hits if not self._vetoed(h, rs, block, column))
+            learned = []
+            if rs:
+                best, arg = block.max(axis=0), block.argmax(axis=0)
+                for j, sig, t in active:
+                    if best[j] >= t:
+                        a, b = rs[int(arg[j])]
+                        learned.append(Signal(sig, Span(a, b, text[a:b]), source="model"))
+            out.append(combine(kept, tuple(learned)))
+        return out
+
+    def _vetoed(self, hit: Signal, ranges: list[tuple[int, int]], block: np.ndarray, column: dict[str, int]) -> bool:
+        j = column.get(hit.id)
+        if j is None or self.intercept[j] <= UNFITTED_INTERCEPT:
+            return False
+        touched = [k for k, (a, b) in enumerate(ranges) if a < hit.span.end and hit.span.start < b]
+        return bool(touched) and float(block[touched, j].max()) < self.veto
 
     def best_clauses(
         self, rows: Sequence[tuple[str, str]], cols: tuple[int, ...] | None = None

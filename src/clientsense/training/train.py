@@ -73,6 +73,7 @@ class TrainConfig:
     signal_features: int = 1 << 18
     signal_prune: float = 0.05
     signal_threshold_scale: float = 0.8
+    signal_veto: float = 0.05  # chosen on unseen writers (training/signal_train.py)
     seed: int = 0
     evaluate: bool = True
     refit_on_dev: bool = True
@@ -230,6 +231,7 @@ def _fit_models(
         prune=cfg.signal_prune,
         seed=cfg.seed,
         threshold_scale=cfg.signal_threshold_scale,
+        veto=cfg.signal_veto,
     )
     return _Models(tone, client_type, step, signals, frame)
 
