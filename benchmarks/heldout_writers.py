@@ -44,6 +44,7 @@ GENERATIONS: dict[int, frozenset[str]] = {
     11: frozenset({"en/b24", "fr/b25", "pl/b24", "ro/b25", "ru/b23"}),
     12: frozenset({"en/b25", "fr/b26", "pl/b25", "ro/b26", "ru/b24"}),
     13: frozenset({"en/b26", "fr/b27", "pl/b26", "ro/b27", "ru/b25"}),
+    14: frozenset({"en/b27", "fr/b28", "pl/b27", "ro/b28", "ru/b26"}),
 }
 
 
