@@ -186,3 +186,18 @@ def test_oof_repeats_average_several_fold_splits() -> None:
     assert not np.allclose(one.meta_.coef_, three.meta_.coef_)  # other splits change the meta model
     np.testing.assert_array_equal(one.text_model_.model_.coef_, three.text_model_.model_.coef_)  # not the text model
     np.testing.assert_allclose(three.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_stacked_class_weight_reaches_the_meta_model_and_survives_cloning() -> None:
+    from clientsense.classify import StackedClassifier
+    from clientsense.features import side_frame, signal_columns
+
+    # a rare class: class-balanced weighting moves the meta model towards it, no weighting does not
+    labels = ["frustrated" if i % 6 == 2 else "neutral" for i in range(len(TEXTS))]
+    X = side_frame(TEXTS, [set() for _ in TEXTS])
+    balanced = StackedClassifier(small(), signal_columns(), cv=2).fit(X, labels)
+    plain = StackedClassifier(small(), signal_columns(), cv=2, class_weight=None).fit(X, labels)
+    assert balanced.meta_.class_weight == "balanced" and plain.meta_.class_weight is None
+    rare = list(plain.classes_).index("frustrated")
+    assert balanced.predict_proba(X)[:, rare].mean() > plain.predict_proba(X)[:, rare].mean()
+    assert clone(plain).get_params()["class_weight"] is None

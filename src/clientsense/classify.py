@@ -159,7 +159,8 @@ class StackedClassifier(_LanguageCalibrated):
     With ``meta_column``, only rows where that column is true (e.g. in-domain rows) are folded and
     train the meta model; the other rows (e.g. public corpora) always stay in the text model's
     training data. With ``oof_repeats`` > 1 the out-of-fold scores are the mean over that many
-    different fold splits (the meta model then depends less on one split).
+    different fold splits (the meta model then depends less on one split). ``class_weight`` is
+    the meta model's (``"balanced"`` or ``None``).
     """
 
     def __init__(
@@ -171,6 +172,7 @@ class StackedClassifier(_LanguageCalibrated):
         meta_column: str | None = None,
         random_state: int = 0,
         oof_repeats: int = 1,
+        class_weight: str | None = "balanced",
     ) -> None:
         self.text_model = text_model
         self.side_columns = side_columns
@@ -179,6 +181,7 @@ class StackedClassifier(_LanguageCalibrated):
         self.meta_column = meta_column
         self.random_state = random_state
         self.oof_repeats = oof_repeats
+        self.class_weight = class_weight
 
     def _side(self, X: Any, n_rows: int) -> np.ndarray:
         return self._side_matrix(X, getattr(X, "columns", ()), n_rows, "a DataFrame with columns")
@@ -208,7 +211,7 @@ class StackedClassifier(_LanguageCalibrated):
                     [r for r, k in zip(rows, keep, strict=True) if k], y[keep], sample_weight=weight[keep]
                 )
                 oof[te] += part.predict_proba([rows[i] for i in folded[te]]) / self.oof_repeats
-        self.meta_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+        self.meta_ = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000)
         self.meta_.fit(np.column_stack([log_odds(oof), side[folded]]), y[folded])
         self.classes_ = np.asarray(self.meta_.classes_)
         self.lang_calibrators_ = {}
