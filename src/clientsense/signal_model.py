@@ -22,7 +22,7 @@ the whole clause, tells a sign-off "Merci et à bientôt" from thanks for a repa
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -289,26 +289,13 @@ class SignalModel:
         detector's own hits for the signal ids left without one (:func:`combine`)."""
         if self.veto <= 0.0:
             return [combine(p, q) for p, q in zip(found, self.detect(rows), strict=True)]
-        ranges = [clauses(text) for text, _ in rows]
-        pieces = [text[a:b] for (text, _), rs in zip(rows, ranges, strict=True) for a, b in rs]
-        langs = [lang for (_, lang), rs in zip(rows, ranges, strict=True) for _ in rs]
-        P = self.all_scores(pieces, langs)
         column = {sig: j for j, sig in enumerate(self.signals)}
         active = self._scored()
         out = []
-        i = 0
-        for (text, _), rs, hits in zip(rows, ranges, found, strict=True):
-            block = P[i : i + len(rs)]
-            i += len(rs)
+        for (text, _), (rs, block), hits in zip(rows, self._clause_blocks(rows, self.all_scores), found, strict=True):
             kept = tuple(h for h in hits if not self._vetoed(h, rs, block, column))
-            learned = []
-            if rs:
-                best, arg = block.max(axis=0), block.argmax(axis=0)
-                for j, sig, t in active:
-                    if best[j] >= t:
-                        a, b = rs[int(arg[j])]
-                        learned.append(Signal(sig, Span(a, b, text[a:b]), source="model"))
-            out.append(combine(kept, tuple(learned)))
+            learned = _learned_hits(text, rs, block.max(axis=0), block.argmax(axis=0), active) if rs else ()
+            out.append(combine(kept, learned))
         return out
 
     def _vetoed(self, hit: Signal, ranges: list[tuple[int, int]], block: np.ndarray, column: dict[str, int]) -> bool:
@@ -323,20 +310,30 @@ class SignalModel:
     ) -> list[tuple[np.ndarray, list[tuple[int, int]], np.ndarray]]:
         """For each ``(text, lang)`` row: message scores (max over clauses), clause ranges, argmax
         clause per signal (of every signal, or of the signals ``cols``)."""
-        ranges = [clauses(text) for text, _ in rows]
-        pieces = [text[a:b] for (text, _), rs in zip(rows, ranges, strict=True) for a, b in rs]
-        langs = [lang for (_, lang), rs in zip(rows, ranges, strict=True) for _ in rs]
-        P = self.clause_scores(pieces, langs, cols)
+        k = len(self.signals) if cols is None else len(cols)
         out = []
-        i = 0
-        k = P.shape[1]
-        for rs in ranges:
-            block = P[i : i + len(rs)]
-            i += len(rs)
-            if len(rs):
+        for rs, block in self._clause_blocks(rows, lambda pieces, langs: self.clause_scores(pieces, langs, cols)):
+            if rs:
                 out.append((block.max(axis=0), rs, block.argmax(axis=0)))
             else:
                 out.append((np.zeros(k, dtype=np.float32), rs, np.zeros(k, dtype=np.int64)))
+        return out
+
+    @staticmethod
+    def _clause_blocks(
+        rows: Sequence[tuple[str, str]], score: Callable[[list[str], list[str]], np.ndarray]
+    ) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
+        """Each row's clause ranges and its block of ``score``'s rows (clauses × signals), all
+        clauses of all rows scored in one call."""
+        ranges = [clauses(text) for text, _ in rows]
+        pieces = [text[a:b] for (text, _), rs in zip(rows, ranges, strict=True) for a, b in rs]
+        langs = [lang for (_, lang), rs in zip(rows, ranges, strict=True) for _ in rs]
+        P = score(pieces, langs)
+        out = []
+        i = 0
+        for rs in ranges:
+            out.append((rs, P[i : i + len(rs)]))
+            i += len(rs)
         return out
 
     def detect(self, rows: Sequence[tuple[str, str]]) -> list[tuple[Signal, ...]]:
@@ -345,16 +342,30 @@ class SignalModel:
         active = self._scored()
         if not active:
             return [() for _ in rows]
-        found = []
         best = self.best_clauses(rows, tuple(j for j, _, _ in active))
-        for (text, _), (score, rs, arg) in zip(rows, best, strict=True):
-            hits = []
-            for c, (_, sig, t) in enumerate(active):
-                if rs and score[c] >= t:
-                    a, b = rs[int(arg[c])]
-                    hits.append(Signal(sig, Span(a, b, text[a:b]), source="model"))
-            found.append(tuple(hits))
-        return found
+        # the scores hold only the active signals: signal c of ``active`` is column c
+        columns = [(c, sig, t) for c, (_, sig, t) in enumerate(active)]
+        return [
+            _learned_hits(text, rs, score, arg, columns) if rs else ()
+            for (text, _), (score, rs, arg) in zip(rows, best, strict=True)
+        ]
+
+
+def _learned_hits(
+    text: str,
+    ranges: list[tuple[int, int]],
+    best: np.ndarray,
+    arg: np.ndarray,
+    picks: Sequence[tuple[int, str, float]],
+) -> tuple[Signal, ...]:
+    """The detector's hits in ``text``: for each ``(column, signal, threshold)`` of ``picks`` whose
+    best clause score reaches the threshold, that clause as the span (``source="model"``)."""
+    hits = []
+    for j, sig, t in picks:
+        if best[j] >= t:
+            a, b = ranges[int(arg[j])]
+            hits.append(Signal(sig, Span(a, b, text[a:b]), source="model"))
+    return tuple(hits)
 
 
 def combine(patterns: tuple[Signal, ...], learned: tuple[Signal, ...]) -> tuple[Signal, ...]:
